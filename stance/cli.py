@@ -173,13 +173,15 @@ def cmd_score(args) -> int:
 
     model = load_model(args.model, precision=args.precision)
     records = iter_records(args.input)
+    chunk = list(islice(records, SCORE_CHUNK))  # fail on a bad input before any output is opened
     with _output(args.output) as out, tqdm(desc="scoring", unit="para", file=sys.stderr) as bar:
-        while chunk := list(islice(records, SCORE_CHUNK)):
+        while chunk:
             items = []
             for record in chunk:
                 paragraphs = ([(0, record["text"].strip())] if args.no_split
                               else [(p.index, p.text) for p in split_paragraphs(record["text"])])
                 items.extend((record, index, text) for index, text in paragraphs if text)
+            chunk = list(islice(records, SCORE_CHUNK))
             if not items:
                 continue
             targets = [r.get("target") for r, _, _ in items]

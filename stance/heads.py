@@ -111,4 +111,5 @@ class SingleLabelHead(ClassifierMixin, BaseEstimator):
         return self.calibrated_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from stance.heads import MultiLabelHead, SingleLabelHead
+
+
+@pytest.fixture(scope="module")
+def toy():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(240, 12))
+    Y = np.column_stack([X[:, 0] > 0.8, X[:, 1] > 0.3, X[:, 2] > 1.2]).astype(int)
+    y = np.array(["a", "b", "c"])[np.argmax(X[:, 3:6] + [0.0, 0.3, 0.6], axis=1)]
+    return X, Y, y
+
+
+def test_multi_label_head_learns_and_tunes_one_threshold_per_label(toy):
+    X, Y, _ = toy
+    head = MultiLabelHead(C=10.0, cv=3)
+    assert head.fit(X, Y) is head
+    assert head.thresholds_.shape == (3,) and head.n_labels_ == 3
+    assert np.all((head.thresholds_ > 0) & (head.thresholds_ < 1))
+    proba = head.predict_proba(X)
+    assert proba.shape == (240, 3) and np.all((proba >= 0) & (proba <= 1))
+    assert np.array_equal(head.predict(X), (proba >= head.thresholds_).astype(int))
+    assert (head.predict(X) == Y).mean() > 0.85
+
+
+def test_single_label_head_gives_calibrated_distributions(toy):
+    X, _, y = toy
+    head = SingleLabelHead(cv=3).fit(X, y)
+    proba = head.predict_proba(X)
+    assert list(head.classes_) == ["a", "b", "c"]
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert (head.predict(X) == y).mean() > 0.7
+
+
+@pytest.mark.parametrize("head", [MultiLabelHead(C=2.0, cv=4), SingleLabelHead(C=3.0, method="isotonic")])
+def test_scikit_learn_conventions(head, toy):
+    copy = clone(head)
+    assert copy.get_params() == head.get_params()
+    assert not hasattr(copy, "estimators_") and not hasattr(copy, "calibrated_")
+    with pytest.raises(NotFittedError):
+        copy.predict(toy[0])
+
+
+def test_folds_shrink_to_the_rarest_class_and_refuse_a_singleton():
+    X = np.random.default_rng(1).normal(size=(30, 4))
+    Y = np.zeros((30, 1), dtype=int)
+    Y[:3] = 1
+    head = MultiLabelHead(cv=5).fit(X, Y)
+    assert head.estimators_[0].cv.n_splits == 3
+    Y[1:] = 0
+    with pytest.raises(ValueError, match="at least 2"):
+        MultiLabelHead().fit(X, Y)
+
+
+def test_feature_count_is_checked(toy):
+    X, Y, _ = toy
+    head = MultiLabelHead(cv=3).fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        head.predict(X[:, :5])
