@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--held-out", action="append", default=[], metavar="PATH",
                        help="labeled data to evaluate on after training (repeatable); never trained on")
     train.add_argument("--no-cache", action="store_true", help="do not use the on-disk embedding cache")
+    train.add_argument("--tune", action="store_true",
+                       help="first adapt the encoder with a LoRA adapter (minutes; stronger; needs peft)")
+    train.add_argument("--tune-epochs", type=int, default=4, help="epochs of encoder tuning with --tune")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="metrics of a model on labeled data, as JSON")
@@ -113,28 +116,26 @@ def cmd_train(args) -> int:
     from stance.cache import EmbeddingCache
     from stance.codebook import Codebook
     from stance.dataset import read_labeled
-    from stance.metrics import evaluate_labels, format_table
+    from stance.metrics import format_table
     from stance.persistence import DEFAULT_MODEL_DIR, read_manifest
     from stance.training import TrainConfig, config_dict, data_summary, train
+    from stance.tuning import TuningConfig
 
     codebook = (Codebook.load(args.codebook) if args.codebook
                 else Codebook.from_dict(read_manifest(DEFAULT_MODEL_DIR).codebook))
     data = read_labeled(args.data, codebook)
     held_out = {Path(p).name: read_labeled(p, codebook) for p in args.held_out}
     config = TrainConfig(data=args.data, codebook=args.codebook, encoder=args.encoder, precision=args.precision,
-                         C=args.C, cv=args.cv, folds=args.folds, random_state=args.seed, held_out=args.held_out)
+                         C=args.C, cv=args.cv, folds=args.folds, random_state=args.seed, held_out=args.held_out,
+                         tuning=TuningConfig(epochs=args.tune_epochs, seed=args.seed) if args.tune else None)
     log.info("training on %d rows of %s (schemes: %s)", len(data), args.data,
              ", ".join(s.name for s in data.schemes))
     cache = None if args.no_cache else EmbeddingCache()
-    result = train(data, config.model(codebook), folds=args.folds, cache=cache, progress=True)
-    report = dict(result.report)
-    if held_out:
-        report["held_out"] = {}
-        for name, held in held_out.items():
-            predicted = result.model.predict_labels(held.texts, progress=True)
-            report["held_out"][name] = evaluate_labels(held, predicted, result.model.schemes)
-    report["seconds"] = {k: round(v, 2) for k, v in result.seconds.items()}
-    result.model.save(args.out, data=data_summary(data), metrics=report, training=config_dict(config))
+    with tempfile.TemporaryDirectory(prefix="stance-train-") as workdir:
+        result = train(data, config.model(codebook), folds=args.folds, cache=cache, progress=True,
+                       tuning=config.tuning, workdir=Path(workdir))
+        report = _held_out_report(result, held_out)
+        result.model.save(args.out, data=data_summary(data), metrics=report, training=config_dict(config))
     if result.report:
         print(f"Cross-validated ({args.folds} folds):")
         print(format_table(result.report))
@@ -143,6 +144,20 @@ def cmd_train(args) -> int:
         print(format_table(held))
     print(f"\nSaved to {args.out}", file=sys.stderr)
     return 0
+
+
+def _held_out_report(result, held_out: dict) -> dict:
+    from stance.metrics import evaluate_labels
+
+    report = dict(result.report)
+    if held_out:
+        report["held_out"] = {}
+        for name, held in held_out.items():
+            predicted = result.model.predict_labels(held.texts, targets=held.targets if held.has_targets else None,
+                                                    progress=True)
+            report["held_out"][name] = evaluate_labels(held, predicted, result.model.schemes)
+    report["seconds"] = {k: round(v, 2) for k, v in result.seconds.items()}
+    return report
 
 
 def cmd_evaluate(args) -> int:

@@ -89,11 +89,14 @@ class HashingBackend:
 class SentenceTransformerBackend:
     """A sentence-transformers model, loaded offline from a name or folder."""
 
-    def __init__(self, spec: str, precision: str) -> None:
+    def __init__(self, spec: str, precision: str, adapter: str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()
 
         location = packaged_model_path() if spec in PACKAGED_NAMES else spec
         try:
@@ -104,6 +107,10 @@ class SentenceTransformerBackend:
                 "Fix: pass a local sentence-transformers folder, a name already in the Hugging Face "
                 f"cache, or the packaged default '{DEFAULT_ENCODER}'"
             ) from None
+        if adapter is not None:
+            from stance.tuning import merge_adapter
+
+            merge_adapter(model[0].model, adapter)
         if precision == "bf16":
             model = model.to(torch.bfloat16)
         model.eval()
@@ -146,10 +153,11 @@ def packaged_model_path() -> Path:
 class Encoder:
     """Embeds texts with one backend; the fingerprint identifies its vectors in caches and manifests."""
 
-    def __init__(self, backend: Backend, precision: str, batch_size: int = 32) -> None:
+    def __init__(self, backend: Backend, precision: str, batch_size: int = 32, adapter_sha: str = "") -> None:
         self.backend = backend
         self.precision = precision
         self.batch_size = batch_size
+        self.adapter_sha = adapter_sha
 
     @property
     def name(self) -> str:
@@ -161,7 +169,7 @@ class Encoder:
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.name}|{self.precision}|{LONG_TEXT_POLICY}"
+        return f"{self.name}|{self.adapter_sha}|{self.precision}|{LONG_TEXT_POLICY}"
 
     def encode(
         self,
@@ -253,16 +261,32 @@ class Encoder:
         return windows
 
 
-@functools.lru_cache(maxsize=4)
-def load_encoder(spec: str = DEFAULT_ENCODER, precision: str = "auto", batch_size: int = 32) -> Encoder:
+def load_encoder(
+    spec: str = DEFAULT_ENCODER, precision: str = "auto", batch_size: int = 32, adapter: str | None = None
+) -> Encoder:
     """Load (once per process) the encoder named by `spec`: the packaged default, any
-    sentence-transformers name or folder, or `hashing-<dim>` (tests only)."""
-    resolved = resolve_precision(precision)
+    sentence-transformers name or folder, or `hashing-<dim>` (tests only); `adapter` is a LoRA file
+    from the tuned training mode, merged into the weights."""
+    adapter_sha = ""
+    if adapter is not None:
+        from stance.tuning import adapter_sha256
+
+        try:
+            adapter_sha = adapter_sha256(adapter)
+        except FileNotFoundError:
+            raise EncoderError(f"{adapter}: adapter file not found") from None
+    return _load_encoder(spec, resolve_precision(precision), batch_size, adapter, adapter_sha)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_encoder(spec: str, precision: str, batch_size: int, adapter: str | None, adapter_sha: str) -> Encoder:
     if spec.startswith(HASHING_PREFIX):
         try:
             dimension = int(spec[len(HASHING_PREFIX) :])
         except ValueError:
             raise EncoderError(f"'{spec}': the hashing encoder is named hashing-<dimension>") from None
+        if adapter is not None:
+            raise EncoderError("the hashing test encoder cannot take an adapter")
         return Encoder(HashingBackend(dimension), "fp32", batch_size)
-    log.info("loading encoder %s (%s)", spec, resolved)
-    return Encoder(SentenceTransformerBackend(spec, resolved), resolved, batch_size)
+    log.info("loading encoder %s (%s%s)", spec, precision, ", tuned adapter" if adapter else "")
+    return Encoder(SentenceTransformerBackend(spec, precision, adapter), precision, batch_size, adapter_sha)

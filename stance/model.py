@@ -73,10 +73,12 @@ class StanceModel(BaseEstimator):
         C: float = 1.0,
         cv: int = 5,
         random_state: int | None = 0,
+        adapter: str | None = None,
     ) -> None:
         self.codebook = codebook
         self.encoder = encoder
         self.precision = precision
+        self.adapter = adapter
         self.C = C
         self.cv = cv
         self.random_state = random_state
@@ -85,7 +87,7 @@ class StanceModel(BaseEstimator):
 
     @property
     def encoder_(self) -> Encoder:
-        return load_encoder(self.encoder, self.precision)
+        return load_encoder(self.encoder, self.precision, adapter=self.adapter)
 
     def embed(
         self,

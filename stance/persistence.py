@@ -41,12 +41,18 @@ class EncoderInfo(BaseModel):
     dimension: int
     precision: str
     probe: list[float]
+    adapter: AdapterInfo | None = None
 
 
 class HeadsInfo(BaseModel):
     file: str
     sha256: str
     bytes: int
+
+
+class AdapterInfo(BaseModel):
+    file: str
+    sha256: str
 
 
 class Manifest(BaseModel):
@@ -83,11 +89,11 @@ def save_model(
     payload = {"heads": model.heads_}
     with tempfile.NamedTemporaryFile(dir=directory, prefix=".heads-", suffix=".tmp", delete=False) as tmp:
         joblib.dump(payload, tmp)
-        tmp.flush()
-        os.fsync(tmp.fileno())
+        _seal(tmp)
     digest = _sha256(Path(tmp.name))
     heads_name = f"heads-{digest[:16]}.joblib"
     os.replace(tmp.name, directory / heads_name)
+    adapter = _store_adapter(model.adapter, directory) if model.adapter else None
     encoder = model.encoder_
     manifest = Manifest(
         format=FORMAT,
@@ -98,9 +104,10 @@ def save_model(
             dimension=encoder.dimension,
             precision=encoder.precision,
             probe=[round(float(v), 6) for v in _probe(encoder)],
+            adapter=adapter,
         ),
         codebook=model.codebook_.to_dict(),
-        params={k: v for k, v in model.get_params().items() if k != "codebook"},
+        params={k: v for k, v in model.get_params().items() if k not in ("codebook", "adapter")},
         uses_targets=bool(model.uses_targets_),
         heads=HeadsInfo(file=heads_name, sha256=digest, bytes=(directory / heads_name).stat().st_size),
         thresholds=model.thresholds,
@@ -117,8 +124,9 @@ def save_model(
 
     _write_atomic(directory / CARD, render_card(manifest.model_dump(mode="json")))
     for stale in directory.iterdir():
-        unused_heads = stale.name.startswith("heads-") and stale.name != heads_name
-        if unused_heads or (stale.name.startswith(".") and stale.name.endswith(".tmp")):
+        keep = {heads_name, adapter.file if adapter else ""}
+        unused = stale.name.startswith(("heads-", "adapter-")) and stale.name not in keep
+        if unused or (stale.name.startswith(".") and stale.name.endswith(".tmp")):
             with contextlib.suppress(OSError):
                 stale.unlink()
     return directory
@@ -162,18 +170,7 @@ def load_model(
 
     directory = Path(directory) if directory is not None else DEFAULT_MODEL_DIR
     manifest = read_manifest(directory)
-    heads_path = directory / manifest.heads.file
-    if Path(manifest.heads.file).name != manifest.heads.file:
-        raise ModelLoadError(f"{directory / MANIFEST}: heads file must be a plain file name")
-    try:
-        actual = _sha256(heads_path)
-    except FileNotFoundError:
-        raise ModelLoadError(f"{heads_path}: missing (the manifest names it); restore it or retrain") from None
-    if actual != manifest.heads.sha256:
-        raise ModelLoadError(
-            f"{heads_path}: SHA-256 {actual[:12]}… does not match the manifest's {manifest.heads.sha256[:12]}…; "
-            "the file is corrupted or was modified. Restore it or retrain the model"
-        )
+    heads_path = _verified(directory, manifest.heads.file, manifest.heads.sha256)
     try:
         payload = joblib.load(heads_path)
         heads = payload["heads"]
@@ -189,6 +186,8 @@ def load_model(
         )
     params = dict(manifest.params)
     params["encoder"] = encoder or manifest.encoder.name
+    if manifest.encoder.adapter is not None:
+        params["adapter"] = str(_verified(directory, manifest.encoder.adapter.file, manifest.encoder.adapter.sha256))
     if precision is not None:
         params["precision"] = precision
     model = StanceModel(codebook=codebook, **params)
@@ -200,6 +199,36 @@ def load_model(
     model.directory_ = directory
     _check_encoder(model, manifest)
     return model
+
+
+def _verified(directory: Path, name: str, expected: str) -> Path:
+    """The path of a file the manifest names, after checking it is inside the directory and intact."""
+    if Path(name).name != name:
+        raise ModelLoadError(f"{directory / MANIFEST}: '{name}' must be a plain file name in the model directory")
+    path = directory / name
+    try:
+        actual = _sha256(path)
+    except FileNotFoundError:
+        raise ModelLoadError(f"{path}: missing (the manifest names it); restore it or retrain") from None
+    if actual != expected:
+        raise ModelLoadError(
+            f"{path}: SHA-256 {actual[:12]}… does not match the manifest's {expected[:12]}…; "
+            "the file is corrupted or was modified. Restore it or retrain the model"
+        )
+    return path
+
+
+def _store_adapter(source: str, directory: Path) -> AdapterInfo:
+    """Copy the adapter into the model directory under a content-addressed name."""
+    digest = _sha256(Path(source))
+    name = f"adapter-{digest[:16]}.safetensors"
+    target = directory / name
+    if Path(source).resolve() != target.resolve():
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".adapter-", suffix=".tmp", delete=False) as tmp:
+            tmp.write(Path(source).read_bytes())
+            _seal(tmp)
+        os.replace(tmp.name, target)
+    return AdapterInfo(file=name, sha256=digest)
 
 
 def _check_encoder(model, manifest: Manifest) -> None:
@@ -239,14 +268,22 @@ def _write_atomic(path: Path, text: str) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}-", suffix=".tmp",
                                      delete=False, encoding="utf-8") as tmp:
         tmp.write(text)
-        tmp.flush()
-        os.fsync(tmp.fileno())
+        _seal(tmp)
     os.replace(tmp.name, path)
     fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _seal(handle) -> None:
+    """Flush a temporary file to disk and give it the permissions of an ordinary file."""
+    handle.flush()
+    os.fsync(handle.fileno())
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(handle.name, 0o666 & ~umask)
 
 
 def _version(package: str) -> str:

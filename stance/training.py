@@ -21,7 +21,8 @@ from tqdm.auto import tqdm
 from stance.cache import EmbeddingCache
 from stance.dataset import LabeledData, check_trainable
 from stance.metrics import evaluate_labels
-from stance.model import StanceModel
+from stance.model import StanceModel, with_target
+from stance.tuning import TuningConfig, tune_adapter
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class TrainConfig:
     folds: int = 5
     random_state: int = 0
     held_out: list[str] = field(default_factory=list)
+    tuning: TuningConfig | None = None
 
     def model(self, codebook) -> StanceModel:
         return StanceModel(codebook=codebook, encoder=self.encoder, precision=self.precision, C=self.C,
@@ -103,10 +105,20 @@ def train(
     folds: int = 5,
     cache: EmbeddingCache | None = None,
     progress: bool = True,
+    tuning: TuningConfig | None = None,
+    workdir: Path | None = None,
 ) -> TrainResult:
-    """Cross-validate (if `folds` > 1), then fit on all rows."""
+    """Cross-validate (if `folds` > 1), then fit on all rows. With `tuning`, first train a LoRA
+    adapter for the encoder on all rows (written under `workdir`) and fit the heads on its embeddings."""
     check_trainable(data, max(folds, model.cv))
     seconds = {}
+    if tuning is not None:
+        start = time.perf_counter()
+        texts = [with_target(t, g) for t, g in zip(data.texts, data.targets, strict=True)]
+        adapter = tune_adapter(model.encoder, data, texts, tuning,
+                               Path(workdir or ".") / "adapter.safetensors", progress=progress)
+        model.set_params(adapter=str(adapter))
+        seconds["tune_encoder"] = time.perf_counter() - start
     start = time.perf_counter()
     targets = data.targets if data.has_targets else None
     embeddings = model.embed(data.texts, targets, cache=cache, progress=progress)
@@ -115,6 +127,9 @@ def train(
     if folds > 1:
         start = time.perf_counter()
         report, _ = cross_validate(model, data, embeddings, folds, progress)
+        if tuning is not None:
+            report["protocol"] += (" The encoder adapter was tuned on all rows before this cross-validation, "
+                                   "so these figures are optimistic; held-out sets give the honest ones.")
         seconds["cross_validate"] = time.perf_counter() - start
     start = time.perf_counter()
     model.fit_embeddings(embeddings, data)
