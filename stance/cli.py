@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--model", help="model directory (default: the default model)")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=7860)
+    demo.add_argument("--evidence", help="labeled data for evidence and retraining (default: the model's "
+                                         "training data, when it is at hand)")
+    demo.add_argument("--workdir", help="where new labels and retrained models are kept (default: a temp folder)")
     demo.set_defaults(func=lambda a: _app("stance_demo.app", "demo").main(a))
 
     serve = sub.add_parser("serve", help="start the HTTP scoring service (with the demo at /demo)")

@@ -57,6 +57,7 @@ class ArticleResult:
 
     paragraphs: list[ScoredParagraph]
     summary: dict[str, dict[str, dict]] = field(default_factory=dict)
+    embeddings: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         return {"paragraphs": [p.to_dict() for p in self.paragraphs], "summary": self.summary}
@@ -186,6 +187,8 @@ class StanceModel(BaseEstimator):
         return out
 
     def predict_embeddings(self, embeddings: np.ndarray) -> list[Prediction]:
+        if not len(embeddings):
+            return []
         probabilities = self.predict_proba_embeddings(embeddings)
         thresholds = {name: self.heads_[name].thresholds_ for name in self.thresholds}
         predictions = []
@@ -229,13 +232,18 @@ class StanceModel(BaseEstimator):
     def score_articles(self, articles: Sequence[str], *, progress: bool = False) -> list[ArticleResult]:
         """Split each article into paragraphs and score them all in one encoder pass."""
         articles = _check_texts(articles, allow_empty=True)
+        check_is_fitted(self)
         split = [split_paragraphs(article) for article in articles]
         flat = [p.text for paragraphs in split for p in paragraphs]
-        predictions = iter(self.predict(flat, progress=progress)) if flat else iter(())
-        results = []
+        embeddings = self.embed(flat, progress=progress)
+        predictions = self.predict_embeddings(embeddings)
+        results, start = [], 0
         for paragraphs in split:
-            scored = [ScoredParagraph(p.index, p.text, next(predictions)) for p in paragraphs]
-            results.append(ArticleResult(scored, self._summary(scored)))
+            end = start + len(paragraphs)
+            scored = [ScoredParagraph(p.index, p.text, pred)
+                      for p, pred in zip(paragraphs, predictions[start:end], strict=True)]
+            results.append(ArticleResult(scored, self._summary(scored), embeddings[start:end]))
+            start = end
         return results
 
     def score_article(self, text: str) -> ArticleResult:

@@ -188,8 +188,9 @@ def load_model(
     params["encoder"] = encoder or manifest.encoder.name
     if manifest.encoder.adapter is not None:
         params["adapter"] = str(_verified(directory, manifest.encoder.adapter.file, manifest.encoder.adapter.sha256))
-    if precision is not None:
-        params["precision"] = precision
+    # Precision is a property of the machine, not of the model: heads trained on fp32 embeddings
+    # score bf16 ones to the same labels (benchmarks/README.md), so the default is the fastest here.
+    params["precision"] = precision or "auto"
     model = StanceModel(codebook=codebook, **params)
     model.heads_ = heads
     model.codebook_ = codebook

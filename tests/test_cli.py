@@ -15,13 +15,13 @@ def trained(tmp_path_factory, small_train):
     return out
 
 
-def test_train_prints_and_saves_cross_validated_metrics(trained, capsys):
+def test_train_prints_and_saves_cross_validated_metrics(trained, small_data):
     manifest = json.loads((trained / "manifest.json").read_text())
     metrics = manifest["metrics"]["schemes"]
     assert set(metrics) == {"frame", "stance"}
     assert set(metrics["frame"]["per_label"]["influence_expansion"]) == {"precision", "recall", "f1", "support"}
     assert "confusion_matrix" in metrics["stance"] and "confusion_matrix" not in metrics["frame"]
-    assert manifest["data"]["rows"] == 288 or manifest["data"]["rows"] > 200
+    assert manifest["data"]["rows"] == len(small_data)
     assert manifest["training"]["encoder"] == TINY_ENCODER
 
 
@@ -43,8 +43,8 @@ def test_evaluate_skips_a_scheme_absent_from_the_data(trained, tmp_path, capsys)
 
 def test_score_jsonl_and_plain_text(trained, tmp_path, capsys):
     source = write_jsonl(tmp_path / "in.jsonl", [
-        {"id": "a1", "text": "First paragraph of article one, with words.\n\nSecond paragraph of article one, also with words.",
-         "outlet": "Daily"},
+        {"id": "a1", "outlet": "Daily",
+         "text": "First paragraph of article one, with words.\n\nSecond paragraph of article one, also with words."},
         {"id": "a2", "text": "Only paragraph of article two, long enough."},
     ])
     out = tmp_path / "out.jsonl"
