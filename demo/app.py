@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,7 +240,7 @@ def queue_table(queue: list[dict]) -> pd.DataFrame:
 def append_label(session: Session, text: str, labels: dict) -> int:
     """Append one labeled row to the session's JSONL file (validated first) and return the row count."""
     model, _ = session.snapshot()
-    record = {"id": f"demo-{int(time.time() * 1000)}", "text": text}
+    record = {"id": f"demo-{uuid.uuid4().hex[:12]}", "text": text}
     for scheme in model.schemes:
         value = labels.get(scheme.name)
         if scheme.multi_label:
