@@ -32,7 +32,7 @@ from stance.cache import EmbeddingCache
 from stance.dataset import labeled_from_records
 from stance.evidence import EvidenceIndex
 from stance.records import iter_records
-from stance.training import data_summary, train
+from stance.training import cross_validate, data_summary, train
 
 log = logging.getLogger("stance.demo")
 
@@ -277,7 +277,12 @@ def retrain(session: Session) -> tuple[pd.DataFrame, str, str]:
     except StanceError as exc:
         raise gr.Error(str(exc)) from None
     started = time.perf_counter()
+    manifest = getattr(model, "manifest_", None)
+    before = manifest.metrics if manifest is not None and manifest.metrics.get("schemes") else None
     try:
+        if before is None and session.base_data is not None:
+            embeddings = model.embed(session.base_data.texts, cache=session.cache)
+            before, _ = cross_validate(model, session.base_data, embeddings, 5)
         candidate = type(model)(**model.get_params())
         result = train(data, candidate, folds=5, cache=session.cache, progress=False)
     except StanceError as exc:
@@ -294,7 +299,6 @@ def retrain(session: Session) -> tuple[pd.DataFrame, str, str]:
     data_file = out / "training-data.jsonl"
     data_file.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in data.records()), encoding="utf-8")
     archive = shutil.make_archive(str(out), "zip", root_dir=out)
-    before = model.manifest_.metrics if getattr(model, "manifest_", None) else None
     return metrics_comparison(before, result.report), archive, str(data_file)
 
 

@@ -84,6 +84,7 @@ def test_label_and_retrain_swaps_the_model_only_on_success(session, tmp_path):
     comparison, archive, data_file = demo.retrain(session)
     assert session.model is not old
     assert set(comparison["scheme"]) == {"frame", "stance"}
+    assert comparison["F1 before"].notna().all() and comparison["F1 after"].notna().all()
     assert archive.endswith(".zip")
     rows = [json.loads(line) for line in open(data_file)]
     assert len(rows) == len(session.base_data) + 2
