@@ -4,12 +4,13 @@ real headless Chromium (markers `server` and `browser`)."""
 import json
 import socket
 import time
+from pathlib import Path
 
 import gradio as gr
 import pytest
+from stance_demo import app as demo
 
 from stance.model import StanceModel
-from stance_demo import app as demo
 from tests.conftest import TINY_ENCODER
 
 ARTICLE = (
@@ -86,7 +87,7 @@ def test_label_and_retrain_swaps_the_model_only_on_success(session, tmp_path):
     assert set(comparison["scheme"]) == {"frame", "stance"}
     assert comparison["F1 before"].notna().all() and comparison["F1 after"].notna().all()
     assert archive.endswith(".zip")
-    rows = [json.loads(line) for line in open(data_file)]
+    rows = [json.loads(line) for line in Path(data_file).read_text().splitlines()]
     assert len(rows) == len(session.base_data) + 2
     assert any(r["text"] == queue[0]["text"] and r["stance"] == "critical" for r in rows)
 
@@ -94,7 +95,7 @@ def test_label_and_retrain_swaps_the_model_only_on_success(session, tmp_path):
 def test_examples_come_from_the_data_folder():
     examples = demo.example_articles()
     assert len(examples) >= 4
-    rows = [json.loads(line) for line in open(demo.ROOT / "data" / "articles.jsonl")]
+    rows = [json.loads(line) for line in (demo.ROOT / "data" / "articles.jsonl").read_text().splitlines()]
     no_frame_titles = {r["title"] for r in rows} - {r["title"] for r in rows if r["frame"]}
     assert any(e[0].split("\n\n")[0] in no_frame_titles for e in examples)
 
