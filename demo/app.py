@@ -513,7 +513,11 @@ def build_app(session: Session) -> gr.Blocks:
 
 
 def make_session(model_dir: str | None = None, evidence: str | None = None, workdir: str | None = None) -> Session:
-    model = load_model(model_dir)
+    return make_session_for(load_model(model_dir), evidence, workdir)
+
+
+def make_session_for(model, evidence: str | None = None, workdir: str | None = None) -> Session:
+    """A demo session around an already loaded model (the service shares its model this way)."""
     cache = EmbeddingCache()
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="stance-demo-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """Splitting an article into the paragraphs the model scores.
 
-Blank lines separate paragraphs; when a text has none, each line is a paragraph. Lines too short to be
-paragraphs (headlines, bylines, captions, datelines on their own line) are not scored alone: they are
-joined to the paragraph that follows them (or, at the end of an article, to the one before), so no
-text is dropped and no paragraph is judged on three words.
+Blank lines separate paragraphs; when a text has none, each line is a paragraph. Fragments that are not
+paragraphs (short headlines, bylines, captions, datelines on their own line: fewer than MIN_WORDS words
+and no sentence-final punctuation) are not scored alone: they are joined to the paragraph that follows
+them (or, at the end of an article, to the one before), so no text is dropped and no paragraph is judged
+on three words. A short sentence ("The drills end on Friday.") is still a paragraph.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 MIN_WORDS = 6
 
 _BLANK_LINE = re.compile(r"\n[ \t\u00a0\u3000]*\n")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*$")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ def split_paragraphs(text: str, min_words: int = MIN_WORDS) -> list[Paragraph]:
     pending: list[str] = []
     for block in blocks:
         pending.append(block)
-        if len(block.split()) >= min_words:
+        if len(block.split()) >= min_words or _SENTENCE_END.search(block):
             merged.append(" ".join(pending))
             pending = []
     if pending:

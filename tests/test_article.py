@@ -58,3 +58,9 @@ def test_no_word_is_lost_or_invented(text):
 def test_well_formed_paragraphs_come_back_as_written(paragraphs):
     texts = [" ".join(words) for words in paragraphs]
     assert [p.text for p in split_paragraphs("\n\n".join(texts))] == texts
+
+
+def test_a_short_sentence_is_a_paragraph_but_a_short_fragment_is_not():
+    text = "The drills end on Friday.\n\nBy a staff reporter\n\nThe ministry said the units would return home."
+    assert [p.text for p in split_paragraphs(text)] == [
+        "The drills end on Friday.", "By a staff reporter The ministry said the units would return home."]
