@@ -102,7 +102,7 @@ def run(url: str, requests: int, concurrency: int, reload_at: float | None, time
         if time.time() > deadline:
             statuses[i] = -2
             return
-        kind, body, n = mix[i % len(mix)]
+        _, body, n = mix[i % len(mix)]
         start = time.perf_counter()
         try:
             response = client.post(f"{url}/v1/score", json=body)
