@@ -4,7 +4,9 @@
 
 The second annotator saw only the text (data/annotation/second_pass.jsonl); this script joins the
 two by id and reports, per frame label (present/absent) and for stance, Cohen's kappa and raw
-agreement. Disagreements are listed with --disagreements for adjudication.
+agreement. Agreement is measured on the first pass as it was before adjudication: rows changed in
+adjudication (data/annotation/adjudication.jsonl) are compared with their labels before the change.
+Disagreements are listed with --disagreements.
 """
 
 from __future__ import annotations
@@ -44,8 +46,12 @@ def main() -> None:
     parser.add_argument("--disagreements", action="store_true", help="list rows where the passes differ")
     args = parser.parse_args()
     second = load(DATA / "annotation" / "second_pass.jsonl")
+    adjudicated = load(DATA / "annotation" / "adjudication.jsonl")
     for split in ("train", "test"):
         first = load(DATA / f"{split}.jsonl")
+        for row_id, change in adjudicated.items():
+            if row_id in first:
+                first[row_id] = {**first[row_id], **change["before"]}
         result = agreement(first, second)
         if not result["n"]:
             continue
