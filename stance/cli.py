@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds for the report (1: none)")
     train.add_argument("--cv", type=int, default=5, help="inner folds for thresholds and calibration")
     train.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the linear heads")
+    train.add_argument("--threshold-beta", type=float, default=1.0,
+                       help="multi-label thresholds maximise F-beta under CV; below 1 favours precision")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--held-out", action="append", default=[], metavar="PATH",
                        help="labeled data to evaluate on after training (repeatable); never trained on")
@@ -129,7 +131,7 @@ def cmd_train(args) -> int:
     data = read_labeled(args.data, codebook)
     held_out = {Path(p).name: read_labeled(p, codebook) for p in args.held_out}
     config = TrainConfig(data=args.data, codebook=args.codebook, encoder=args.encoder, precision=args.precision,
-                         C=args.C, cv=args.cv, folds=args.folds, random_state=args.seed, held_out=args.held_out,
+                         C=args.C, threshold_beta=args.threshold_beta, cv=args.cv, folds=args.folds, random_state=args.seed, held_out=args.held_out,
                          tuning=TuningConfig(epochs=args.tune_epochs, seed=args.seed) if args.tune else None)
     log.info("training on %d rows of %s (schemes: %s)", len(data), args.data,
              ", ".join(s.name for s in data.schemes))

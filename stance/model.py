@@ -75,11 +75,13 @@ class StanceModel(BaseEstimator):
         cv: int = 5,
         random_state: int | None = 0,
         adapter: str | None = None,
+        threshold_beta: float = 1.0,
     ) -> None:
         self.codebook = codebook
         self.encoder = encoder
         self.precision = precision
         self.adapter = adapter
+        self.threshold_beta = threshold_beta
         self.C = C
         self.cv = cv
         self.random_state = random_state
@@ -131,7 +133,7 @@ class StanceModel(BaseEstimator):
         heads = {}
         for scheme in schemes:
             if scheme.multi_label:
-                head = MultiLabelHead(C=self.C, cv=self.cv, random_state=self.random_state)
+                head = MultiLabelHead(C=self.C, cv=self.cv, beta=self.threshold_beta, random_state=self.random_state)
                 heads[scheme.name] = head.fit(embeddings, data.indicator(scheme.name))
             else:
                 head = SingleLabelHead(C=self.C, cv=self.cv, random_state=self.random_state)

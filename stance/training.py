@@ -36,6 +36,7 @@ class TrainConfig:
     encoder: str = "all-MiniLM-L6-v2"
     precision: str = "auto"
     C: float = 1.0
+    threshold_beta: float = 1.0
     cv: int = 5
     folds: int = 5
     random_state: int = 0
@@ -44,7 +45,7 @@ class TrainConfig:
 
     def model(self, codebook) -> StanceModel:
         return StanceModel(codebook=codebook, encoder=self.encoder, precision=self.precision, C=self.C,
-                           cv=self.cv, random_state=self.random_state)
+                           cv=self.cv, random_state=self.random_state, threshold_beta=self.threshold_beta)
 
 
 @dataclass

@@ -1,9 +1,12 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import fbeta_score
 
-from stance.heads import MultiLabelHead, SingleLabelHead
+from stance.heads import MultiLabelHead, SingleLabelHead, fbeta_score_fast
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +64,19 @@ def test_feature_count_is_checked(toy):
     head = MultiLabelHead(cv=3).fit(X, Y)
     with pytest.raises(ValueError, match="features"):
         head.predict(X[:, :5])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=50),
+       st.sampled_from([0.5, 0.7, 1.0, 2.0]))
+def test_fast_fbeta_equals_scikit_learn(pairs, beta):
+    y_true, y_pred = zip(*pairs, strict=True)
+    expected = fbeta_score(y_true, y_pred, beta=beta, zero_division=0)
+    assert fbeta_score_fast(y_true, y_pred, beta) == pytest.approx(expected)
+
+
+def test_a_smaller_beta_raises_the_thresholds_on_toy_data(toy):
+    X, Y, _ = toy
+    recall_first = MultiLabelHead(C=10.0, cv=3, beta=2.0).fit(X, Y).thresholds_
+    precision_first = MultiLabelHead(C=10.0, cv=3, beta=0.5).fit(X, Y).thresholds_
+    assert np.all(precision_first >= recall_first)

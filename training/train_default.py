@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def argv_from_config(config: dict, out: str | None = None) -> list[str]:
     argv = ["train", "--data", config["data"], "--codebook", config["codebook"], "--out", out or config["out"],
             "--encoder", config["encoder"], "--precision", config["precision"], "--C", str(config["C"]),
+            "--threshold-beta", str(config["threshold_beta"]),
             "--cv", str(config["cv"]), "--folds", str(config["folds"]), "--seed", str(config["seed"])]
     for path in config.get("held_out", []):
         argv += ["--held-out", path]
