@@ -131,7 +131,8 @@ def cmd_train(args) -> int:
     data = read_labeled(args.data, codebook)
     held_out = {Path(p).name: read_labeled(p, codebook) for p in args.held_out}
     config = TrainConfig(data=args.data, codebook=args.codebook, encoder=args.encoder, precision=args.precision,
-                         C=args.C, threshold_beta=args.threshold_beta, cv=args.cv, folds=args.folds, random_state=args.seed, held_out=args.held_out,
+                         C=args.C, threshold_beta=args.threshold_beta, cv=args.cv, folds=args.folds,
+                         random_state=args.seed, held_out=args.held_out,
                          tuning=TuningConfig(epochs=args.tune_epochs, seed=args.seed) if args.tune else None)
     log.info("training on %d rows of %s (schemes: %s)", len(data), args.data,
              ", ".join(s.name for s in data.schemes))

@@ -64,7 +64,7 @@ def main() -> None:
     print(f"| {'':<26} | " + " | ".join(f"{s:>12}" for s in SPLITS) + " |")
     print("|" + "-" * 28 + "|" + "|".join("-" * 14 for _ in SPLITS) + "|")
     for key in keys:
-        print(f"| {key:<26} | " + " | ".join(f"{str(result[s][key]):>12}" for s in SPLITS) + " |")
+        print(f"| {key:<26} | " + " | ".join(f"{result[s][key]!s:>12}" for s in SPLITS) + " |")
     for group in ("frame", "stance", "kind", "genres"):
         labels = sorted({label for s in SPLITS for label in result[s][group]})
         for label in labels:
