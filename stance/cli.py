@@ -9,17 +9,13 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import sys
 import tempfile
-from itertools import islice
 from pathlib import Path
 
 from stance.errors import StanceError
 
 log = logging.getLogger("stance")
-
-SCORE_CHUNK = 512
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "matplotlib", "ray"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.func(args) or 0
@@ -78,11 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="label every paragraph of the input articles, as JSONL")
     score.add_argument("--model", help="model directory (default: the default model)")
-    score.add_argument("--input", required=True, help="a .txt article, .jsonl or .csv with 'text', or -")
-    score.add_argument("--output", default="-", help="JSONL file to write, or - for stdout")
+    score.add_argument("--input", required=True,
+                       help="a .txt article, .jsonl/.csv/.parquet with 'text', a folder of such shards, or -")
+    score.add_argument("--output", default="-",
+                       help="a .jsonl or .parquet file, a folder (one part file per chunk), or - for stdout; "
+                            "rerunning an interrupted job resumes it")
+    score.add_argument("--format", choices=["jsonl", "parquet"], help="part format for folder output")
     score.add_argument("--no-split", action="store_true", help="score each text as one paragraph")
     score.add_argument("--precision", choices=["auto", "fp32", "bf16"])
+    score.add_argument("--chunk-records", type=int, default=1000, help="records per chunk (the unit of resuming)")
+    score.add_argument("--engine", choices=["local", "ray"], default="local",
+                       help="ray: run as a Ray Data pipeline (pip install 'stance[ray]')")
+    score.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    score.add_argument("--actors", type=int, default=2, help="Ray actors, each holding one model")
+    score.add_argument("--batch-size", type=int, default=256, help="paragraphs per Ray batch")
     score.set_defaults(func=cmd_score)
+
+    aggregate = sub.add_parser("aggregate", help="share of paragraphs per label, per group (outlet, month, ...)")
+    aggregate.add_argument("--input", required=True, help="scored output: a .jsonl/.parquet file or a folder of parts")
+    aggregate.add_argument("--by", required=True, help="comma-separated columns; 'month' is derived from --date-column")
+    aggregate.add_argument("--date-column", default="date")
+    aggregate.add_argument("--output", default="-", help="CSV file, or - for stdout")
+    aggregate.add_argument("--plot", help="also draw the shares of one scheme's labels to this PNG")
+    aggregate.add_argument("--scheme", help="the scheme to plot (default: the first)")
+    aggregate.set_defaults(func=cmd_aggregate)
 
     info = sub.add_parser("info", help="a model's manifest (codebook, encoder, metrics) as JSON")
     info.add_argument("--model", help="model directory (default: the default model)")
@@ -186,32 +201,36 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_score(args) -> int:
-    from tqdm.auto import tqdm
+    from stance.persistence import DEFAULT_MODEL_DIR, load_model
+    from stance.records import iter_records
 
-    from stance.article import split_paragraphs
-    from stance.persistence import load_model
-    from stance.records import iter_records, output_record
+    if args.engine == "ray":
+        from stance.distributed import score_with_ray
+
+        stats = score_with_ray(args.model or str(DEFAULT_MODEL_DIR), args.input, args.output, split=not args.no_split,
+                               precision=args.precision, address=args.address, actors=args.actors,
+                               batch_size=args.batch_size)
+        log.info("ray: %s", stats)
+        return 0
+    from stance.scoring import ScoreJob
 
     model = load_model(args.model, precision=args.precision)
-    records = iter_records(args.input)
-    chunk = list(islice(records, SCORE_CHUNK))  # fail on a bad input before any output is opened
-    with _output(args.output) as out, tqdm(desc="scoring", unit="para", file=sys.stderr) as bar:
-        while chunk:
-            items = []
-            for record in chunk:
-                paragraphs = ([(0, record["text"].strip())] if args.no_split
-                              else [(p.index, p.text) for p in split_paragraphs(record["text"])])
-                items.extend((record, index, text) for index, text in paragraphs if text)
-            chunk = list(islice(records, SCORE_CHUNK))
-            if not items:
-                continue
-            targets = [r.get("target") for r, _, _ in items]
-            predictions = model.predict([t for _, _, t in items],
-                                        targets if any(t is not None for t in targets) else None)
-            for (record, index, text), prediction in zip(items, predictions, strict=True):
-                out.write(json.dumps(output_record(record, index, text, prediction.to_dict()),
-                                     ensure_ascii=False) + "\n")
-            bar.update(len(items))
+    if args.input != "-":
+        next(iter_records(args.input), None)  # fail on a missing or unreadable input before writing anything
+    ScoreJob(model, args.input, args.output, split=not args.no_split, chunk_records=args.chunk_records,
+             output_format=args.format, progress=not args.quiet).run()
+    return 0
+
+
+def cmd_aggregate(args) -> int:
+    from stance.aggregate import parse_by, plot, summarise, write_csv
+    from stance.scoring import read_scored
+
+    by = parse_by(args.by)
+    table = summarise(read_scored(args.input), by, args.date_column)
+    write_csv(table, args.output)
+    if args.plot:
+        plot(table, by, args.plot, args.scheme)
     return 0
 
 
@@ -221,33 +240,6 @@ def cmd_info(args) -> int:
     manifest = read_manifest(args.model or DEFAULT_MODEL_DIR)
     print(json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False))
     return 0
-
-
-class _output:
-    """stdout, or a file written to a temporary name and renamed into place only when complete."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __enter__(self):
-        if self.path == "-":
-            self.handle = sys.stdout
-            return self.handle
-        target = Path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-", suffix=".tmp")
-        self.handle = os.fdopen(fd, "w", encoding="utf-8")
-        return self.handle
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.path == "-":
-            self.handle.flush()
-            return
-        self.handle.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            Path(self.tmp).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""Shared pieces of the benchmarks: the machine line, the text sets, and table printing."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(os.environ.get("STANCE_BENCH_RESULTS", ROOT / "benchmarks" / "results"))
+
+
+def machine() -> dict:
+    """CPU model and the flags that decide precision, as every benchmark prints them."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                 platform.processor() or "unknown")
+    flags = set(re.findall(r"\b(avx2|avx512f|avx512_bf16|amx_bf16|amx_int8|avx512_vnni)\b", info))
+    import torch
+
+    return {"cpu": model, "cores": os.cpu_count(), "flags": sorted(flags), "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(), "python": platform.python_version()}
+
+
+def machine_line() -> str:
+    m = machine()
+    return (f"CPU: {m['cpu']} ({m['cores']} cores; {', '.join(m['flags']) or 'no AVX2'}); torch {m['torch']}, "
+            f"{m['torch_threads']} threads")
+
+
+def corpus_texts(limit: int | None = None) -> list[str]:
+    """Every paragraph in data/ (training, test and article paragraphs): varied in length and genre."""
+    texts = []
+    for name in ("train.jsonl", "articles.jsonl", "test.jsonl"):
+        for line in (ROOT / "data" / name).read_text(encoding="utf-8").splitlines():
+            if line:
+                texts.append(json.loads(line)["text"])
+    return texts[:limit] if limit else texts
+
+
+def table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """A Markdown table."""
+    columns = columns or list(rows[0])
+    out = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for row in rows:
+        out.append("| " + " | ".join(_cell(row.get(c, "")) for c in columns) + " |")
+    return "\n".join(out)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def save(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return path
