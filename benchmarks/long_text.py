@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, machine, machine_line, save, table  # noqa: E402
-from stance import load_model  # noqa: E402
+from benchmarks.common import ROOT, machine, machine_line, save, table
+from stance import load_model
 
 
 def long_texts(n: int, seed: int = 0) -> tuple[list[str], list[list[str]]]:

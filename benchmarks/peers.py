@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, machine, machine_line, save, table  # noqa: E402
-from stance import Codebook, LabeledData, StanceModel, load_model, read_labeled  # noqa: E402
-from stance.heads import fbeta_score_fast  # noqa: E402
-from stance.metrics import evaluate_labels  # noqa: E402
+from benchmarks.common import ROOT, machine, machine_line, save, table
+from stance import Codebook, LabeledData, StanceModel, load_model, read_labeled
+from stance.heads import fbeta_score_fast
+from stance.metrics import evaluate_labels
 
 
 def score_row(name: str, test: LabeledData, predicted: dict, train_s: float, score_s: float, schemes) -> dict:

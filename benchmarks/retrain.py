@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, machine, machine_line, save, table  # noqa: E402
-from stance import Codebook, read_labeled  # noqa: E402
-from stance.cache import EmbeddingCache  # noqa: E402
-from stance.persistence import load_model  # noqa: E402
-from stance.training import train  # noqa: E402
+from benchmarks.common import ROOT, machine, machine_line, save, table
+from stance import Codebook, read_labeled
+from stance.cache import EmbeddingCache
+from stance.persistence import load_model
+from stance.training import train
 
 
 def main(argv: list[str] | None = None) -> dict:

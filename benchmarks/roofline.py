@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS, corpus_texts, machine, machine_line, save, table  # noqa: E402
-from stance import load_model  # noqa: E402
+from benchmarks.common import RESULTS, corpus_texts, machine, machine_line, save, table
+from stance import load_model
 
 
 def matmul_peak(dtype, size: int = 2048, repeats: int = 5) -> float:

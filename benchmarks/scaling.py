@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS, ROOT, corpus_texts, machine, machine_line, save, table  # noqa: E402
-from stance import Codebook, LabeledData, load_model, read_labeled  # noqa: E402
-from stance.cache import EmbeddingCache  # noqa: E402
+from benchmarks.common import RESULTS, ROOT, corpus_texts, machine, machine_line, save, table
+from stance import Codebook, LabeledData, load_model, read_labeled
+from stance.cache import EmbeddingCache
 
 
 def throughput_by_batch(model, texts, sizes) -> list[dict]:

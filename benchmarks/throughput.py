@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import corpus_texts, machine, machine_line, save, table  # noqa: E402
-from stance import load_model  # noqa: E402
+from benchmarks.common import corpus_texts, machine, machine_line, save, table
+from stance import load_model
 
 
 def raw_encode(model, texts: list[str], batch_size: int = 32) -> float:
