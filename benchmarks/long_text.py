@@ -3,7 +3,7 @@
     python benchmarks/long_text.py               # 150 long texts
     python benchmarks/long_text.py --n 20        # the CI smoke form
 
-Each long text is three to six unframed paragraphs followed by one framed paragraph (from
+Each long text is eight to twelve unframed paragraphs followed by one framed paragraph (from
 data/articles.jsonl), so its frame sits past the encoder's 256-token window. Truncation (what
 sentence-transformers does by default) never sees it; stance's policy encodes sentence windows and
 mean-pools them (weighted by tokens). Reported: the cost of each, and how often the final paragraph's
@@ -35,7 +35,7 @@ def long_texts(n: int, seed: int = 0) -> tuple[list[str], list[list[str]]]:
     texts, frames = [], []
     for _ in range(n):
         last = rng.choice(framed)
-        texts.append(" ".join([*rng.sample(plain, rng.randint(3, 6)), last["text"]]))
+        texts.append(" ".join([*rng.sample(plain, rng.randint(8, 12)), last["text"]]))
         frames.append(last["frame"])
     return texts, frames
 

@@ -156,6 +156,7 @@ def labeled_from_records(
     labels: dict[str, list[LabelValue]] = {}
     first_seen: dict[str, int] = {}
     seen_text: dict[tuple[str, str | None], int] = {}
+    duplicates: list[tuple[int, int]] = []
     n_rows = 0
     for position, item in enumerate(rows, start=1):
         line, row = item if isinstance(item, tuple) else (position, item)
@@ -189,7 +190,7 @@ def labeled_from_records(
         if key in seen_text:
             earlier = seen_text[key]
             if all(labels[name][earlier] == row_labels[name] for name in labels):
-                log.warning("%s, line %d: duplicate of line %d, skipped", source, line, lines[earlier])
+                duplicates.append((line, lines[earlier]))
                 continue
             differing = next(name for name in labels if labels[name][earlier] != row_labels[name])
             raise DataError(
@@ -209,6 +210,10 @@ def labeled_from_records(
             labels[name].append(value)
     if n_rows == 0:
         raise DataError("the file has no rows", path=source, hint="add at least one labeled row")
+    if duplicates:
+        line, earlier = duplicates[0]
+        log.warning("%s: %d row(s) repeat an earlier row with the same labels and were skipped (first: line %d "
+                    "repeats line %d)", source, len(duplicates), line, earlier)
     duplicate_ids = _first_duplicate(ids)
     if duplicate_ids is not None:
         raise DataError(

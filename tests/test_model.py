@@ -181,3 +181,22 @@ def test_default_model_directory_is_complete():
 def test_copying_a_model_directory_keeps_it_loadable(saved, tmp_path):
     copy = shutil.copytree(saved, tmp_path / "copy")
     assert load_model(copy).predict(["words and more words"])
+
+
+def test_targets_are_marked_and_change_the_prediction(codebook):
+    from stance.dataset import labeled_from_records
+    from stance.model import with_target
+
+    assert with_target("Trump said Trump and Trumpism.", "Trump") == "Trump: [Trump] said [Trump] and Trumpism."
+    assert with_target("No target here.", None) == "No target here."
+    book = codebook.model_copy(update={"schemes": (codebook.scheme("stance"),)})
+    rows = [{"text": f"Alice praised Bob while Bob attacked Alice, report {i}.", "target": target,
+             "stance": "supportive" if target == "Bob" else "critical"}
+            for i in range(12) for target in ("Alice", "Bob")]
+    model = StanceModel(codebook=book, encoder=TINY_ENCODER, cv=3, C=10.0).fit(labeled_from_records(rows, book))
+    assert model.uses_targets_
+    text = "Alice praised Bob while Bob attacked Alice, report 99."
+    toward = [model.predict([text], targets=[t])[0].scores["stance"]["supportive"] for t in ("Alice", "Bob")]
+    assert toward[1] > toward[0]
+    with pytest.raises(InputError, match="2 targets for 1 texts"):
+        model.predict([text], targets=["Alice", "Bob"])

@@ -223,7 +223,7 @@ def test_reload_swaps_the_model_and_back(server, models_dir):
 def test_schemathesis_finds_no_server_error(server):
     """Property-based requests generated from the OpenAPI schema, bounded in time."""
     command = [sys.executable, "-m", "schemathesis.cli", "run", f"{server}/openapi.json", "--checks",
-               "not_a_server_error", "--max-examples", "25", "--include-path-regex", "/v1/(score|health|model)",
+               "not_a_server_error", "--max-examples", "100", "--include-path-regex", "/v1/(score|health|model)",
                "--request-timeout", "60", "--no-color"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
