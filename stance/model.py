@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from stance.article import split_paragraphs
 from stance.cache import EmbeddingCache
 from stance.codebook import Codebook, Scheme
-from stance.dataset import LabeledData, labeled_from_records
+from stance.dataset import LabeledData, check_trainable, labeled_from_records
 from stance.encoder import DEFAULT_ENCODER, Encoder, load_encoder
 from stance.errors import InputError, StanceError
 from stance.heads import MultiLabelHead, SingleLabelHead
@@ -133,9 +133,8 @@ class StanceModel(BaseEstimator):
         """Fit the heads on precomputed embeddings (the fast path for retraining and CV)."""
         if len(embeddings) != len(data):
             raise StanceError(f"{len(embeddings)} embeddings for {len(data)} labeled rows")
+        check_trainable(data, 2)  # every label needs examples to learn from and to tune its threshold on
         schemes = data.schemes
-        if not schemes:
-            raise StanceError("the data labels none of the codebook's schemes")
         heads = {}
         for scheme in schemes:
             if scheme.multi_label:

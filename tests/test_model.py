@@ -32,6 +32,15 @@ def test_predictions_have_labels_and_scores_for_every_scheme(tiny_model, codeboo
         assert p.labels["frame"] == [k for k, v in p.scores["frame"].items() if v >= thresholds[k]]
 
 
+def test_a_label_without_examples_is_refused_before_fitting(small_data, codebook):
+    from stance import DataError
+
+    rows = [r for r in small_data.records() if r["stance"] != "critical"]
+    with pytest.raises(DataError, match="'critical' has 0 examples"):
+        StanceModel(codebook=codebook, encoder=TINY_ENCODER, cv=3).fit(
+            [r["text"] for r in rows], [{"frame": r["frame"], "stance": r["stance"]} for r in rows])
+
+
 def test_fit_accepts_texts_and_label_dicts(small_data, codebook):
     rows = small_data.records()
     model = StanceModel(codebook=codebook, encoder=TINY_ENCODER, cv=3).fit(
@@ -183,13 +192,16 @@ def test_copying_a_model_directory_keeps_it_loadable(saved, tmp_path):
     assert load_model(copy).predict(["words and more words"])
 
 
-def test_targets_are_marked_and_change_the_prediction(codebook):
+def test_targets_are_marked_and_change_the_prediction():
     from stance.dataset import labeled_from_records
     from stance.model import with_target
 
     assert with_target("Trump said Trump and Trumpism.", "Trump") == "Trump: [Trump] said [Trump] and Trumpism."
     assert with_target("No target here.", None) == "No target here."
-    book = codebook.model_copy(update={"schemes": (codebook.scheme("stance"),)})
+    from stance import Codebook
+
+    book = Codebook.from_dict({"schemes": [{"name": "stance", "kind": "single_label",
+                                            "labels": [{"name": "supportive"}, {"name": "critical"}]}]})
     rows = [{"text": f"Alice praised Bob while Bob attacked Alice, report {i}.", "target": target,
              "stance": "supportive" if target == "Bob" else "critical"}
             for i in range(12) for target in ("Alice", "Bob")]
