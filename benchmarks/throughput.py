@@ -4,10 +4,11 @@
     python benchmarks/throughput.py --n 500 --rounds 1      # the CI smoke form
 
 In one process and one run, alternating variants each round (the machine is shared and noisy):
-raw `SentenceTransformer.encode` (all-MiniLM-L6-v2 as sentence-transformers loads it, batch 32), then
-`model.predict` on the same texts, in fp32 and in bf16. Ratios are paired per round; absolute
-paragraphs/s stand beside them. Then the labels of bf16 are compared with fp32 (identical label sets, largest probability difference), and
-`stance score` is timed as a whole process against a one-paragraph run (the difference is scoring).
+raw `SentenceTransformer.encode` (all-MiniLM-L6-v2 as sentence-transformers loads it, batch 32),
+then `model.predict` on the same texts, in fp32 and in bf16. Ratios are paired per round; absolute
+paragraphs/s stand beside them. Then the labels of bf16 are compared with fp32 (identical label
+sets, largest probability difference), and `stance score` is timed as a whole process against a
+one-paragraph run (the difference is the scoring time).
 """
 
 from __future__ import annotations
