@@ -80,8 +80,8 @@ def score_with_ray(
 ) -> dict:
     """Score `source` (a file or folder of shards) into the folder `output` as Parquet parts.
 
-    `cpus_per_actor` defaults to 1 on a cluster; on a local Ray it is shared out so that one CPU stays
-    free for reading and writing (two actors on two cores would otherwise starve the read tasks)."""
+    `cpus_per_actor` defaults to 1, or less where that would leave no CPU of the cluster free for the
+    read and write tasks (two actors on two cores would otherwise starve them and the job would stall)."""
     try:
         import ray
     except ImportError:
@@ -109,9 +109,9 @@ def score_with_ray(
             ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
                      log_to_driver=False, configure_logging=False)
         ray.data.DataContext.get_current().enable_progress_bars = False
-        if cpus_per_actor is None:
+        if cpus_per_actor is None:  # leave one CPU of the cluster to the read, split and write tasks
             total = ray.cluster_resources().get("CPU", 1)
-            cpus_per_actor = 1.0 if address or os.environ.get("RAY_ADDRESS") else max(0.25, min(1.0, (total - 1) / actors))
+            cpus_per_actor = max(0.25, min(1.0, (total - 1) / actors))
     for start in range(0, len(remaining), group):
         shards = remaining[start : start + group]
         first = files.index(shards[0])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def tune_adapter(
     transformer = model[0]
     lora = peft.LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
                            target_modules=list(config.targets))
-    transformer.model = peft.get_peft_model(transformer.model, lora)
+    with warnings.catch_warnings():  # transformers' deprecation notice about its own checkpointing API
+        warnings.simplefilter("ignore", FutureWarning)
+        transformer.model = peft.get_peft_model(transformer.model, lora)
     dimension = model.get_embedding_dimension()
     layers = torch.nn.ModuleDict()
     targets = {}
@@ -114,7 +117,7 @@ def tune_adapter(
             optimizer.step()
             schedule.step()
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
     return save_adapter(_lora_weights(transformer.model), out)
 
