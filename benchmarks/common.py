@@ -67,3 +67,48 @@ def save(name: str, payload: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args: list[str], env: dict | None = None, timeout: float = 180, output=None):
+    """`stance serve ARGS` on a free loopback port; returns (process, url) once /v1/health answers."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "stance.cli", "serve", "--port", str(port), *args],
+                               env={**os.environ, **(env or {})}, stdout=output or subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT if output else subprocess.DEVNULL, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"stance serve exited with status {process.returncode} during start-up")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"stance serve did not answer within {timeout:.0f} s")
+
+
+def stop_server(process) -> None:
+    import signal
+    import subprocess
+
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import corpus_texts, machine, machine_line, save, table
+from benchmarks.common import corpus_texts, machine, machine_line, save, start_server, stop_server, table
 from stance import load_model
 
 
@@ -55,22 +52,8 @@ def in_process(texts: list[str], precision: str, model_dir: str | None) -> dict:
 
 
 def over_http(texts: list[str], model_dir: str | None) -> tuple[dict, dict]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "stance.cli", "serve", "--port", str(port), "--no-demo"]
-    if model_dir:
-        command += ["--model", model_dir]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_server(["--no-demo", *(["--model", model_dir] if model_dir else [])])
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
         at_start = memory(server.pid)
         samples = []
         with httpx.Client(timeout=60) as client:
@@ -83,11 +66,7 @@ def over_http(texts: list[str], model_dir: str | None) -> tuple[dict, dict]:
                 response.raise_for_status()
         after = memory(server.pid)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     return ({"path": "HTTP POST /v1/score", **percentiles(samples)},
             {"rss_after_start_mb": at_start["rss_mb"], "rss_after_requests_mb": after["rss_mb"],
              "peak_rss_mb": after["peak_rss_mb"]})

@@ -15,12 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,15 +27,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, machine, start_server, stop_server
+
 TOKEN = "load-test-token"
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def bodies(seed: int = 0) -> list[tuple[str, dict, int]]:
@@ -64,26 +56,6 @@ def bodies(seed: int = 0) -> list[tuple[str, dict, int]]:
         else:
             mix.append((kind, {"texts": [" ".join(rng.sample(paragraphs, 6))]}, 1))
     return mix
-
-
-def start_server(models_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "STANCE_RELOAD_TOKEN": TOKEN}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stance.cli", "serve", "--model", str(models_dir / "a"), "--models-dir",
-         str(models_dir), "--port", str(port), "--no-demo"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the server exited during start-up")
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("the server did not start within 180 s")
 
 
 def run(url: str, requests: int, concurrency: int, reload_at: float | None, timeout: float) -> dict:
@@ -168,23 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tempfile.mkdtemp(prefix="stance-load-"))
         shutil.copytree(args.model, workdir / "a")
         shutil.copytree(args.model, workdir / "b")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        process = start_server(workdir, port)
-        url = f"http://127.0.0.1:{port}"
+        process, url = start_server(["--model", str(workdir / "a"), "--models-dir", str(workdir), "--no-demo"],
+                                    env={"STANCE_RELOAD_TOKEN": TOKEN})
     try:
         result = run(url, args.requests, args.concurrency, args.reload_at, args.timeout)
     finally:
         if process is not None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_server(process)
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
-    result["cpu"] = cpu_model()
+    result["cpu"] = machine()["cpu"]
     if args.json:
         print(json.dumps(result))
         return 0

@@ -2,7 +2,6 @@
 real headless Chromium (markers `server` and `browser`)."""
 
 import json
-import socket
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import gradio as gr
 import pytest
 from stance_demo import app as demo
 
+from benchmarks.common import free_port
 from stance.model import StanceModel
 from tests.conftest import TINY_ENCODER
 
@@ -98,12 +98,6 @@ def test_examples_come_from_the_data_folder():
     rows = [json.loads(line) for line in (demo.ROOT / "data" / "articles.jsonl").read_text().splitlines()]
     no_frame_titles = {r["title"] for r in rows} - {r["title"] for r in rows if r["frame"]}
     assert any(e[0].split("\n\n")[0] in no_frame_titles for e in examples)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,28 +1,18 @@
 """The HTTP service as users run it: `stance serve` in its own process on 127.0.0.1, real encoder."""
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
+from benchmarks.common import start_server, stop_server
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.server, pytest.mark.encoder]
 TOKEN = "test-token-123"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,30 +31,10 @@ def models_dir(tmp_path_factory, small_train):
 
 @pytest.fixture(scope="module")
 def server(models_dir):
-    port = free_port()
-    env = {**os.environ, "STANCE_RELOAD_TOKEN": TOKEN}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stance.cli", "serve", "--model", str(models_dir / "default"), "--models-dir",
-         str(models_dir), "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stdout.read()}")
-    else:
-        process.kill()
-        pytest.fail("server did not come up in 180 s")
+    process, url = start_server(["--model", str(models_dir / "default"), "--models-dir", str(models_dir)],
+                                env={"STANCE_RELOAD_TOKEN": TOKEN})
     yield url
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_server(process)
 
 
 def post(url, body, content_type="application/json", **kw):
