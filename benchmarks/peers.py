@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,13 +115,15 @@ def run_setfit(train: LabeledData, test: LabeledData, codebook, steps: int) -> d
     from stance.encoder import packaged_model_path
 
     frame_names = codebook.scheme("frame").label_names
+    checkpoints = tempfile.mkdtemp(prefix="stance-setfit-")  # SetFit checkpoints into ./checkpoints otherwise
+    args = TrainingArguments(output_dir=checkpoints, max_steps=steps, seed=0)
     start = time.perf_counter()
     frame_model = SetFitModel.from_pretrained(str(packaged_model_path()), multi_target_strategy="one-vs-rest")
-    Trainer(model=frame_model, args=TrainingArguments(max_steps=steps, seed=0),
+    Trainer(model=frame_model, args=args,
             train_dataset=Dataset.from_dict({"text": train.texts,
                                              "label": train.indicator("frame").tolist()})).train()
     stance_model = SetFitModel.from_pretrained(str(packaged_model_path()))
-    Trainer(model=stance_model, args=TrainingArguments(max_steps=steps, seed=0),
+    Trainer(model=stance_model, args=args,
             train_dataset=Dataset.from_dict({"text": train.texts, "label": list(train.classes("stance"))})).train()
     train_s = time.perf_counter() - start
     start = time.perf_counter()
@@ -127,8 +131,10 @@ def run_setfit(train: LabeledData, test: LabeledData, codebook, steps: int) -> d
     stances = [str(s) for s in stance_model.predict(test.texts)]
     predicted = {"frame": [tuple(n for n, v in zip(frame_names, row, strict=True) if v) for row in frames],
                  "stance": stances}
-    return score_row(f"SetFit (same encoder, default recipe, {steps} steps per scheme)", test, predicted, train_s,
-                     time.perf_counter() - start, codebook.schemes)
+    row = score_row(f"SetFit (same encoder, default recipe, {steps} steps per scheme)", test, predicted, train_s,
+                    time.perf_counter() - start, codebook.schemes)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return row
 
 
 def main(argv: list[str] | None = None) -> dict:

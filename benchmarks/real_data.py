@@ -62,7 +62,7 @@ def gvfc_data(codebook: Codebook, lang: str = "en") -> tuple[LabeledData, np.nda
     name = "gvfc.jsonl" if lang == "en" else f"gvfc_{lang}.jsonl"
     rows = read_jsonl(SHARED / "gvfc" / name)
     # Akyürek et al. score English at most two frames; the German file has up to three.
-    records = [{"id": r["id"], "text": r["text"], "frame": r["frames"], "primary_frame": r["primary_frame"]}
+    records = [{"id": r["id"], "text": r["text"], "frames": r["frames"], "primary_frame": r["primary_frame"]}
                for r in rows]
     data = labeled_from_records(records, codebook, source=name)
     folds = np.array([r["fold"] for r in rows if r["id"] in set(data.ids)])
@@ -82,7 +82,7 @@ def fit(model: StanceModel, data: LabeledData, mode: str, workdir: Path, epochs:
 def gvfc(mode: str, epochs: int, lang: str = "en", encoder: str = "all-MiniLM-L6-v2") -> list[dict]:
     codebook = Codebook.load(CODEBOOKS / "gvfc.json")
     data, folds = gvfc_data(codebook, lang)
-    predicted: dict[str, list] = {"frame": [None] * len(data), "primary_frame": [None] * len(data)}
+    predicted: dict[str, list] = {"frames": [None] * len(data), "primary_frame": [None] * len(data)}
     started = time.perf_counter()
     for fold in range(5):
         train_rows = np.flatnonzero(folds != fold)
@@ -96,7 +96,7 @@ def gvfc(mode: str, epochs: int, lang: str = "en", encoder: str = "all-MiniLM-L6
                 predicted[scheme][row] = value
     seconds = time.perf_counter() - started
     report = evaluate_labels(data, predicted, codebook.schemes)["schemes"]
-    primary, multi = report["primary_frame"], report["frame"]
+    primary, multi = report["primary_frame"], report["frames"]
     prefix = "" if lang == "en" else f"{lang}_"
     return [
         {"benchmark": "gvfc", "protocol": f"{prefix}primary_frame_5fold", "mode": mode, "accuracy": primary["accuracy"],
@@ -118,7 +118,7 @@ def gvfc_few_shot(sizes=(8, 16, 32, 64), seeds: int = 3) -> list[dict]:
     for k in [*sizes, None]:
         scores, accuracies = [], []
         for seed in range(seeds if k else 1):
-            predicted = {"frame": [None] * len(data), "primary_frame": [None] * len(data)}
+            predicted = {"frames": [None] * len(data), "primary_frame": [None] * len(data)}
             for fold in range(5):
                 pool = np.flatnonzero(folds != fold)
                 rng = random.Random(seed * 10 + fold)
