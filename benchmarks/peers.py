@@ -5,7 +5,7 @@
     python benchmarks/peers.py --quick               # the CI smoke form (small subset, no SetFit)
 
 Train on data/train.jsonl, score data/test.jsonl (the independent split). Peers:
-- stance, frozen encoder (the demo's retrain path) and, with --tuned DIR, a model trained with --tune
+- stance, frozen encoder (the demo's retrain path, with the default model's C and threshold beta) and, with --tuned DIR, a model trained with --tune
   (its training time is read from its manifest);
 - TF-IDF (word 1-2 grams) + logistic regression, one per frame label and one for stance;
 - SetFit 1.x with the same encoder and its default recipe (contrastive body training, then a logistic
@@ -45,7 +45,8 @@ def score_row(name: str, test: LabeledData, predicted: dict, train_s: float, sco
 def run_stance(train: LabeledData, test: LabeledData, codebook, model_dir: str | None, frozen: bool) -> dict:
     if frozen:
         start = time.perf_counter()
-        model = StanceModel(codebook=codebook, C=8.0, threshold_beta=0.7).fit(train)
+        config = json.loads((ROOT / "training" / "config.json").read_text(encoding="utf-8"))
+        model = StanceModel(codebook=codebook, C=config["C"], threshold_beta=config["threshold_beta"]).fit(train)
         train_s = time.perf_counter() - start
         name = "stance, frozen encoder"
     else:
