@@ -5,8 +5,8 @@
     python benchmarks/peers.py --quick               # the CI smoke form (small subset, no SetFit)
 
 Train on data/train.jsonl, score data/test.jsonl (the independent split). Peers:
-- stance, frozen encoder (the demo's retrain path, with the default model's C and threshold beta) and, with --tuned DIR, a model trained with --tune
-  (its training time is read from its manifest);
+- stance, frozen encoder (the demo's retrain path, with the default model's C and threshold beta) and,
+  with --tuned DIR, a model trained with --tune (its training time is read from its manifest);
 - TF-IDF (word 1-2 grams) + logistic regression, one per frame label and one for stance;
 - SetFit 1.x with the same encoder and its default recipe (contrastive body training, then a logistic
   head; one-vs-rest for the multi-label scheme), capped at --setfit-steps steps per scheme because its
@@ -18,6 +18,7 @@ Train on data/train.jsonl, score data/test.jsonl (the independent split). Peers:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import sys
@@ -147,6 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if not (args.skip_setfit or args.quick) and importlib.util.find_spec("setfit") is None:
+        parser.error("SetFit is not installed: pip install -e '.[bench]', or pass --skip-setfit")
     codebook = Codebook.load(ROOT / "data" / "codebook.json")
     train = read_labeled(ROOT / "data" / "train.jsonl", codebook)
     test = read_labeled(ROOT / "data" / "test.jsonl", codebook)

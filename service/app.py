@@ -164,21 +164,13 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
     await response(scope, receive, send)
 
 
-def _serving(model):
-    """A model set up for a long-running server: bounded input shapes keep the kernel cache small."""
-    backend = model.encoder_.backend
-    if hasattr(backend, "bound_shapes"):
-        backend.bound_shapes()
-    return model
-
-
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
 
 
 def create_app(model=None, *, models_dir: str | Path | None = None, reload_token: str | None = None,
                mount_demo: bool = True) -> FastAPI:
-    slot = ModelSlot(_serving(model if model is not None else load_model()))
+    slot = ModelSlot(model if model is not None else load_model())
     models_root = Path(models_dir).resolve() if models_dir else None
     app = FastAPI(title="stance", version="1",
                   description="Label news paragraphs by framing and stance toward major-power security "
@@ -281,7 +273,7 @@ def create_app(model=None, *, models_dir: str | Path | None = None, reload_token
             return error(404, f"no model directory named '{body.model}' in the models directory")
         with slot.reload_lock:
             try:
-                new = _serving(await run_in_threadpool(load_model, path))
+                new = await run_in_threadpool(load_model, path)
             except StanceError as exc:
                 message = str(exc).replace(str(models_root), "<models>")
                 return error(422, f"model '{body.model}' was refused and the current model keeps serving: {message}")
