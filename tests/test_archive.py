@@ -139,9 +139,7 @@ def test_memory_stays_flat_on_the_default_model(tmp_path):
         source = tmp_path / f"in-{n}.jsonl"
         source.write_text("".join(json.dumps({"id": f"p{i}", "text": f"{texts[i % len(texts)]} ({i})"}) + "\n"
                                   for i in range(n)))
-        command = [sys.executable, "-m", "stance.cli", "-q", "score", "--no-split", "--input", str(source),
-                   "--output", str(tmp_path / f"out-{n}"), "--chunk-records", "500"]
-        sizes[n] = peak_rss_mb(command)
+        sizes[n] = peak_rss_mb(score_command(ROOT / "stance" / "default_model", source, tmp_path / f"out-{n}", 500))
     assert sizes[4000] < sizes[800] + 80, sizes
 
 
