@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +22,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import corpus_texts, machine, machine_line, save, table
+from benchmarks.common import child_run, corpus_texts, machine, machine_line, save, table
 
 
 def make_shards(folder: Path, n: int, shards: int = 4) -> Path:
@@ -36,20 +35,10 @@ def make_shards(folder: Path, n: int, shards: int = 4) -> Path:
     return folder
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of a child process."""
-    script = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-              "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
-              "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", script, *command], check=True, capture_output=True, text=True)
-    seconds, rss = out.stdout.split()
-    return float(seconds), int(rss) / 1024
-
-
 def score(source: Path, out: Path, engine: str, model: str | None, extra: list[str] = ()) -> tuple[float, float]:
     command = [sys.executable, "-m", "stance.cli", "-q", "score", "--no-split", "--input", str(source), "--output",
                str(out), "--engine", engine, *extra]
-    return run(command + (["--model", model] if model else []))
+    return child_run(command + (["--model", model] if model else []))
 
 
 def main(argv: list[str] | None = None) -> dict:

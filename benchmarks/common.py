@@ -112,3 +112,17 @@ def stop_server(process) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def child_run(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of a child process: measured by a parent of its own, so the caller's
+    memory does not count."""
+    import subprocess
+    import sys
+
+    script = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+              "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+              "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", script, *command], check=True, capture_output=True, text=True)
+    seconds, rss = out.stdout.split()
+    return float(seconds), int(rss) / 1024

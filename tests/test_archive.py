@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from benchmarks.common import child_run
 from stance import StanceError, load_model
 from stance.aggregate import summarise
 from stance.scoring import ScoreJob, read_scored
@@ -109,20 +110,12 @@ def test_sigkill_mid_job_then_rerun_gives_every_paragraph_exactly_once(tmp_path,
     assert {(r["id"], r["paragraph"]): r["scores"] for r in rows} == expected
 
 
-def peak_rss_mb(command) -> float:
-    """Peak resident memory of a child process, in MB (ru_maxrss of the finished child)."""
-    script = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
-              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    result = subprocess.run([sys.executable, "-c", script, *command], check=True, capture_output=True, text=True)
-    return int(result.stdout.strip()) / 1024
-
-
 def test_memory_stays_flat_from_2000_to_20000_paragraphs(tmp_path, tiny_dir):
     sizes = {}
     for n in (1000, 10000):
         source = tmp_path / f"in-{n}.jsonl"
         source.write_text("".join(json.dumps(r) + "\n" for r in articles(n)))
-        sizes[n] = peak_rss_mb(score_command(tiny_dir, source, tmp_path / f"out-{n}.parquet", chunk=500))
+        sizes[n] = child_run(score_command(tiny_dir, source, tmp_path / f"out-{n}.parquet", chunk=500))[1]
     assert sizes[10000] < sizes[1000] + 60, sizes
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
 
@@ -139,7 +132,7 @@ def test_memory_stays_flat_on_the_default_model(tmp_path):
         source = tmp_path / f"in-{n}.jsonl"
         source.write_text("".join(json.dumps({"id": f"p{i}", "text": f"{texts[i % len(texts)]} ({i})"}) + "\n"
                                   for i in range(n)))
-        sizes[n] = peak_rss_mb(score_command(ROOT / "stance" / "default_model", source, tmp_path / f"out-{n}", 500))
+        sizes[n] = child_run(score_command(ROOT / "stance" / "default_model", source, tmp_path / f"out-{n}", 500))[1]
     assert sizes[4000] < sizes[800] + 80, sizes
 
 
