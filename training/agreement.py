@@ -6,7 +6,9 @@ The second annotator saw only the text (data/annotation/second_pass.jsonl); this
 two by id and reports, per frame label (present/absent) and for stance, Cohen's kappa and raw
 agreement. Agreement is measured on the first pass as it was before adjudication: rows changed in
 adjudication (data/annotation/adjudication.jsonl) are compared with their labels before the change.
-Disagreements are listed with --disagreements.
+Disagreements are listed with --disagreements. The boundary batch (ids b1-, b2-: on-topic substance
+next to the `influence_expansion` idea) was labeled twice in full, so it is reported apart from the
+random draw over the rest of the training corpus.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from sklearn.metrics import cohen_kappa_score
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FRAMES = ["security_balancing", "influence_expansion", "domestic_unrest_denial"]
+BOUNDARY = ("b1-", "b2-")
+GROUPS = {  # name: (split file, which of its ids)
+    "train": ("train", lambda i: not i.startswith(BOUNDARY)),
+    "train, boundary batch": ("train", lambda i: i.startswith(BOUNDARY)),
+    "test": ("test", lambda i: True),
+}
 
 
 def load(path: Path) -> dict[str, dict]:
@@ -47,15 +55,15 @@ def main() -> None:
     args = parser.parse_args()
     second = load(DATA / "annotation" / "second_pass.jsonl")
     adjudicated = load(DATA / "annotation" / "adjudication.jsonl")
-    for split in ("train", "test"):
-        first = load(DATA / f"{split}.jsonl")
+    for group, (split, wanted) in GROUPS.items():
+        first = {i: row for i, row in load(DATA / f"{split}.jsonl").items() if wanted(i)}
         for row_id, change in adjudicated.items():
             if row_id in first:
                 first[row_id] = {**first[row_id], **change["before"]}
-        result = agreement(first, second)
-        if not result["n"]:
+        if not first.keys() & second.keys():
             continue
-        print(f"{split}: {result['n']} paragraphs labeled twice")
+        result = agreement(first, second)
+        print(f"{group}: {result['n']} paragraphs labeled twice")
         print(f"  {'label':<26}{'kappa':>8}{'agree':>8}")
         for label, (kappa, agree) in result["table"].items():
             print(f"  {label:<26}{kappa:>8.2f}{agree:>8.1%}")
