@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--tune", action="store_true",
                        help="first adapt the encoder with a LoRA adapter (minutes; stronger; needs peft)")
     train.add_argument("--tune-epochs", type=int, default=4, help="epochs of encoder tuning with --tune")
+    train.add_argument("--threshold-folds", type=int, default=0, metavar="K",
+                       help="with --tune: choose thresholds on scores of K adapters each tuned without the rows "
+                            "it scores (K extra tunings; CV thresholds on a tuned encoder run low)")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="metrics of a model on labeled data, as JSON")
@@ -148,13 +151,14 @@ def cmd_train(args) -> int:
     config = TrainConfig(data=args.data, codebook=args.codebook, encoder=args.encoder, precision=args.precision,
                          C=args.C, threshold_beta=args.threshold_beta, cv=args.cv, folds=args.folds,
                          random_state=args.seed, held_out=args.held_out,
-                         tuning=TuningConfig(epochs=args.tune_epochs, seed=args.seed) if args.tune else None)
+                         tuning=TuningConfig(epochs=args.tune_epochs, seed=args.seed) if args.tune else None,
+                         threshold_folds=args.threshold_folds)
     log.info("training on %d rows of %s (schemes: %s)", len(data), args.data,
              ", ".join(s.name for s in data.schemes))
     cache = None if args.no_cache else EmbeddingCache()
     with tempfile.TemporaryDirectory(prefix="stance-train-") as workdir:
         result = train(data, config.model(codebook), folds=args.folds, cache=cache, progress=True,
-                       tuning=config.tuning, workdir=Path(workdir))
+                       tuning=config.tuning, threshold_folds=config.threshold_folds, workdir=Path(workdir))
         report = _held_out_report(result, held_out)
         result.model.save(args.out, data=data_summary(data), metrics=report, training=config_dict(config))
     if result.report:

@@ -32,6 +32,14 @@ def fbeta_score_fast(y_true, y_pred, beta: float = 1.0) -> float:
     return (1 + b2) * precision * recall / (b2 * precision + recall)
 
 
+def best_threshold(y_true, scores, beta: float = 1.0, candidates: int = 100) -> float:
+    """The cut-off on `scores` that maximises F-beta of `y_true`, over evenly spaced candidates between
+    the lowest and highest score (as `TunedThresholdClassifierCV` searches)."""
+    scores = np.asarray(scores, dtype=float)
+    grid = np.linspace(scores.min(), scores.max(), candidates)
+    return float(grid[int(np.argmax([fbeta_score_fast(y_true, scores >= t, beta) for t in grid]))])
+
+
 def _folds(y: np.ndarray, cv: int, random_state: int | None) -> StratifiedKFold:
     """As many stratified folds as asked, but no more than the rarest class allows."""
     smallest = int(np.unique(y, return_counts=True)[1].min())

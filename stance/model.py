@@ -180,6 +180,17 @@ class StanceModel(BaseEstimator):
             if s.multi_label
         }
 
+    def set_thresholds(self, thresholds: dict[str, dict[str, float]]) -> StanceModel:
+        """Replace decision thresholds (scheme -> label -> cut-off), e.g. ones chosen on out-of-sample scores."""
+        check_is_fitted(self)
+        current = self.thresholds
+        for scheme, values in thresholds.items():
+            if scheme not in current or set(values) != set(current[scheme]):
+                labels = sorted(current.get(scheme, {}))
+                raise StanceError(f"thresholds for '{scheme}' must name exactly its labels: {labels}")
+            self.heads_[scheme].thresholds_ = np.array([float(values[label]) for label in current[scheme]])
+        return self
+
     def predict_proba_embeddings(self, embeddings: np.ndarray) -> dict[str, np.ndarray]:
         """Per scheme, a (rows x labels) probability matrix in the codebook's label order."""
         check_is_fitted(self)

@@ -42,7 +42,9 @@ class TuningConfig:
     learning_rate: float = 2e-4
     batch_size: int = 16
     logit_scale: float = 10.0
-    targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    # Attention and feed-forward projections, by their names in BERT-like encoders (MiniLM: query/key/value,
+    # dense) and in MPNet (q/k/v/o); a name the encoder lacks is skipped.
+    targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "q", "k", "v", "o", "dense"])
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -91,10 +93,14 @@ def tune_adapter(
     params = [p for p in model.parameters() if p.requires_grad] + list(layers.parameters())
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.01)
     steps_per_epoch = -(-len(texts) // config.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch, pct_start=0.1)
+    total = config.epochs * steps_per_epoch
+    # One-cycle needs at least two warm-up steps (torch divides by their count); a very short run, as on a
+    # small user file, keeps a constant rate instead.
+    schedule = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.learning_rate, total_steps=total,
+                                                    pct_start=max(0.1, 2 / total))
+                if total >= 4 else None)
     model.train()
-    bar = tqdm(total=config.epochs * steps_per_epoch, desc="tuning encoder", unit="batch", file=sys.stderr,
+    bar = tqdm(total=total, desc="tuning encoder", unit="batch", file=sys.stderr,
                disable=not progress)
     for _epoch in range(config.epochs):
         order = rng.permutation(len(texts))
@@ -115,7 +121,8 @@ def tune_adapter(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            schedule.step()
+            if schedule is not None:
+                schedule.step()
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()

@@ -81,6 +81,8 @@ def test_info(trained, capsys):
         (["train", "--data", "{bad}", "--codebook", "{tmp}/nocodebook.json", "--out", "{tmp}/m"],
          "codebook file not found"),
         (["score", "--model", "{model}", "--input", "{tmp}/x.xlsx"], "unknown file type '.xlsx'"),
+        (["train", "--data", "data/train.jsonl", "--codebook", "data/codebook.json", "--out", "{tmp}/m",
+          "--encoder", TINY_ENCODER, "--threshold-folds", "2"], "needs the tuned mode (--tune)"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(trained, tmp_path, capsys, argv, message):

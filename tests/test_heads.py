@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import fbeta_score
 
-from stance.heads import MultiLabelHead, SingleLabelHead, fbeta_score_fast
+from stance.heads import MultiLabelHead, SingleLabelHead, best_threshold, fbeta_score_fast
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +80,23 @@ def test_a_smaller_beta_raises_the_thresholds_on_toy_data(toy):
     recall_first = MultiLabelHead(C=10.0, cv=3, beta=2.0).fit(X, Y).thresholds_
     precision_first = MultiLabelHead(C=10.0, cv=3, beta=0.5).fit(X, Y).thresholds_
     assert np.all(precision_first >= recall_first)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.floats(0, 1)), min_size=2, max_size=60)
+       .filter(lambda rows: any(y for y, _ in rows)),
+       st.sampled_from([0.5, 1.0, 2.0]))
+def test_best_threshold_is_the_best_of_its_grid(rows, beta):
+    y = np.array([r[0] for r in rows])
+    scores = np.array([r[1] for r in rows])
+    chosen = best_threshold(y, scores, beta)
+    grid = np.linspace(scores.min(), scores.max(), 100)
+    best = max(fbeta_score_fast(y, scores >= t, beta) for t in grid)
+    assert scores.min() <= chosen <= scores.max()
+    assert fbeta_score_fast(y, scores >= chosen, beta) == pytest.approx(best)
+
+
+def test_best_threshold_separates_separable_scores():
+    y = np.array([0, 0, 0, 1, 1])
+    chosen = best_threshold(y, np.array([0.1, 0.2, 0.3, 0.7, 0.9]))
+    assert 0.3 < chosen <= 0.7

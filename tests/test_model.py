@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from stance import InputError, ModelLoadError, StanceModel, load_model
+from stance import InputError, ModelLoadError, StanceModel, load_model, read_labeled
 from stance.persistence import MANIFEST, read_manifest
 from tests.conftest import TINY_ENCODER
 
@@ -212,3 +212,44 @@ def test_targets_are_marked_and_change_the_prediction():
     assert toward[1] > toward[0]
     with pytest.raises(InputError, match="2 targets for 1 texts"):
         model.predict([text], targets=["Alice", "Bob"])
+
+
+def test_set_thresholds_changes_decisions_and_refuses_unknown_labels(tiny_model, small_data):
+    from stance import StanceError
+
+    model = clone(tiny_model).fit(small_data)
+    texts = small_data.texts[:40]
+    labels = {label: 0.0 for label in model.thresholds["frame"]}
+    assert model.set_thresholds({"frame": labels}) is model
+    assert model.thresholds["frame"] == labels
+    assert all(len(frames) == len(labels) for frames in model.predict_labels(texts)["frame"])
+    model.set_thresholds({"frame": {label: 1.01 for label in labels}})
+    assert all(not frames for frames in model.predict_labels(texts)["frame"])
+    with pytest.raises(StanceError, match="must name exactly its labels"):
+        model.set_thresholds({"frame": {"security_balancing": 0.5}})
+    with pytest.raises(StanceError, match="must name exactly its labels"):
+        model.set_thresholds({"stance": {"neutral": 0.5}})
+
+
+@pytest.mark.encoder
+def test_tuned_mode_with_cross_fitted_thresholds(tmp_path, small_train, codebook):
+    """The real encoder, LoRA-tuned briefly: the adapter is merged at load time (embeddings move away from
+    the frozen encoder's), and the saved thresholds are the cross-fitted ones, not the in-sample CV ones."""
+    from stance.cli import main
+
+    out = tmp_path / "tuned"
+    assert main(["-q", "train", "--data", str(small_train), "--codebook", "data/codebook.json", "--out", str(out),
+                 "--tune", "--tune-epochs", "1", "--threshold-folds", "2", "--folds", "1", "--C", "8",
+                 "--precision", "fp32"]) == 0
+    manifest = read_manifest(out)
+    assert manifest.training["threshold_folds"] == 2 and manifest.training["tuning"]["epochs"] == 1
+    tuned = load_model(out, precision="fp32")
+    frozen = StanceModel(encoder="all-MiniLM-L6-v2", precision="fp32")
+    texts = ["Serbia keeps options open between Moscow and Brussels.", "The drills start on Monday."]
+    cosine = np.sum(tuned.embed(texts) * frozen.embed(texts), axis=1)
+    assert np.all(cosine < 0.999)
+    data = read_labeled(small_train, codebook)
+    refit = clone(tuned).fit(data)  # the same adapter and heads, with in-sample CV thresholds
+    assert np.allclose(refit.predict_proba_embeddings(tuned.embed(texts))["frame"],
+                       tuned.predict_proba_embeddings(tuned.embed(texts))["frame"])
+    assert refit.thresholds["frame"] != tuned.thresholds["frame"]

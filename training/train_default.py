@@ -27,6 +27,7 @@ def argv_from_config(config: dict, out: str | None = None) -> list[str]:
         argv += ["--held-out", path]
     if config.get("tune"):
         argv += ["--tune", "--tune-epochs", str(config["tune_epochs"])]
+        argv += ["--threshold-folds", str(config.get("threshold_folds", 0))]
     return argv
 
 
