@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--tune-epochs", type=int, default=4, help="epochs of encoder tuning with --tune")
     train.add_argument("--threshold-folds", type=int, default=0, metavar="K",
                        help="with --tune: choose thresholds on scores of K adapters each tuned without the rows "
-                            "it scores (K extra tunings; CV thresholds on a tuned encoder run low)")
+                            "it scores (K extra tunings; for small data an adapter can memorise)")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="metrics of a model on labeled data, as JSON")

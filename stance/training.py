@@ -116,20 +116,21 @@ def choose_C(model: StanceModel, data: LabeledData, embeddings: np.ndarray, grid
 
 def crossfit_thresholds(
     data: LabeledData,
+    texts: list[str],
     model: StanceModel,
     tuning: TuningConfig,
     folds: int,
     workdir: Path,
     progress: bool = True,
 ) -> dict[str, dict[str, float]]:
-    """Multi-label thresholds chosen on out-of-sample scores of a tuned encoder.
+    """Multi-label thresholds chosen on out-of-sample scores of a tuned encoder (`texts`: the rows as tuning
+    sees them, targets marked).
 
-    Thresholds tuned by CV on the final embeddings are too low: the adapter was trained on every row, so
-    training rows score further from the boundary than new text does. Here each fold's rows are embedded
-    by an adapter tuned without them and scored by heads fitted without them, as new text will be; each
-    label's cut-off maximises F-beta over those pooled scores. Costs `folds` extra tunings on a
-    (folds-1)/folds share of the rows."""
-    texts = [with_target(t, g) for t, g in zip(data.texts, data.targets, strict=True)]
+    Thresholds tuned by CV on the final embeddings come from rows the adapter was trained on, which may
+    score differently from new text. Here each fold's rows are embedded by an adapter tuned without them and
+    scored by heads fitted without them, as new text will be; each label's cut-off maximises F-beta over
+    those pooled scores. Costs `folds` extra tunings on a (folds-1)/folds share of the rows. On the default
+    corpus it did not pay (training/README.md); it is for small data sets an adapter can memorise."""
     targets = data.targets if data.has_targets else None
     multi = [s for s in data.schemes if s.multi_label]
     scores = {s.name: np.zeros((len(data), len(s.label_names))) for s in multi}
@@ -171,12 +172,13 @@ def train(
     seconds = {}
     thresholds = None
     if tuning is not None:
+        texts = [with_target(t, g) for t, g in zip(data.texts, data.targets, strict=True)]
         if threshold_folds > 1:
             start = time.perf_counter()
-            thresholds = crossfit_thresholds(data, model, tuning, threshold_folds, Path(workdir or "."), progress)
+            thresholds = crossfit_thresholds(data, texts, model, tuning, threshold_folds, Path(workdir or "."),
+                                             progress)
             seconds["crossfit_thresholds"] = time.perf_counter() - start
         start = time.perf_counter()
-        texts = [with_target(t, g) for t, g in zip(data.texts, data.targets, strict=True)]
         adapter = tune_adapter(model.encoder, data, texts, tuning,
                                Path(workdir or ".") / "adapter.safetensors", progress=progress)
         model.set_params(adapter=str(adapter))
