@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the linear heads")
     train.add_argument("--threshold-beta", type=float, default=1.0,
                        help="multi-label thresholds maximise F-beta under CV; below 1 favours precision")
+    train.add_argument("--prevalence-from", metavar="PATH",
+                       help="labeled data composed like the text to be scored: multi-label thresholds are chosen "
+                            "for its share of each label instead of the training share")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--held-out", action="append", default=[], metavar="PATH",
                        help="labeled data to evaluate on after training (repeatable); never trained on")
@@ -148,11 +151,13 @@ def cmd_train(args) -> int:
                 else Codebook.from_dict(read_manifest(DEFAULT_MODEL_DIR).codebook))
     data = read_labeled(args.data, codebook)
     held_out = {Path(p).name: read_labeled(p, codebook) for p in args.held_out}
+    prevalence = read_labeled(args.prevalence_from, codebook).label_shares() if args.prevalence_from else None
     config = TrainConfig(data=args.data, codebook=args.codebook, encoder=args.encoder, precision=args.precision,
                          C=args.C, threshold_beta=args.threshold_beta, cv=args.cv, folds=args.folds,
                          random_state=args.seed, held_out=args.held_out,
                          tuning=TuningConfig(epochs=args.tune_epochs, seed=args.seed) if args.tune else None,
-                         threshold_folds=args.threshold_folds)
+                         threshold_folds=args.threshold_folds, prevalence_from=args.prevalence_from,
+                         label_prevalence=prevalence)
     log.info("training on %d rows of %s (schemes: %s)", len(data), args.data,
              ", ".join(s.name for s in data.schemes))
     cache = None if args.no_cache else EmbeddingCache()

@@ -116,6 +116,13 @@ class LabeledData:
             counts[scheme.name] = tally
         return counts
 
+    def label_shares(self) -> dict[str, dict[str, float]]:
+        """Share of rows carrying each label of each multi-label scheme: the prevalence a file composed like
+        the text to be scored gives for choosing thresholds (`StanceModel(label_prevalence=...)`)."""
+        counts = self.label_counts()
+        return {s.name: {label: counts[s.name][label] / len(self) for label in s.label_names}
+                for s in self.schemes if s.multi_label}
+
 
 def read_labeled(path: str | Path, codebook: Codebook) -> LabeledData:
     """Read a labeled JSONL or CSV file and validate every row against the codebook."""

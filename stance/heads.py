@@ -18,26 +18,46 @@ from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
-def fbeta_score_fast(y_true, y_pred, beta: float = 1.0) -> float:
+def fbeta_score_fast(y_true, y_pred, beta: float = 1.0, negative_weight: float = 1.0) -> float:
     """F-beta of the positive class in plain numpy: threshold tuning calls it once per candidate threshold
-    and fold, where `sklearn.metrics.fbeta_score`'s input validation would dominate the fit time."""
+    and fold, where `sklearn.metrics.fbeta_score`'s input validation would dominate the fit time.
+
+    `negative_weight` counts each negative row that many times, as if negatives were that much more common
+    (see `negative_weight`)."""
     y_true = np.asarray(y_true, dtype=bool)
     y_pred = np.asarray(y_pred, dtype=bool)
     true_positives = np.count_nonzero(y_true & y_pred)
     if not true_positives:
         return 0.0
-    precision = true_positives / np.count_nonzero(y_pred)
+    false_positives = np.count_nonzero(~y_true & y_pred)
+    precision = true_positives / (true_positives + negative_weight * false_positives)
     recall = true_positives / np.count_nonzero(y_true)
     b2 = beta * beta
     return (1 + b2) * precision * recall / (b2 * precision + recall)
 
 
-def best_threshold(y_true, scores, beta: float = 1.0, candidates: int = 100) -> float:
-    """The cut-off on `scores` that maximises F-beta of `y_true`, over evenly spaced candidates between
-    the lowest and highest score (as `TunedThresholdClassifierCV` searches)."""
+def negative_weight(y_true, prevalence: float | None) -> float:
+    """The weight on negative rows that makes `y_true` look as if positives made up `prevalence` of it.
+
+    Thresholds that maximise F-beta depend on how common a label is: where it is rarer than in the training
+    rows, each false positive costs more precision, so the best cut-off is higher. Weighing the negatives
+    chooses the cut-off for the share of positives the model will meet (None: the training share)."""
+    share = float(np.mean(np.asarray(y_true, dtype=bool)))
+    if prevalence is None or share in (0.0, 1.0):
+        return 1.0
+    if not 0.0 < prevalence < 1.0:
+        raise ValueError(f"prevalence must lie strictly between 0 and 1, not {prevalence}")
+    return (share / (1 - share)) * ((1 - prevalence) / prevalence)
+
+
+def best_threshold(y_true, scores, beta: float = 1.0, candidates: int = 100, prevalence: float | None = None) -> float:
+    """The cut-off on `scores` that maximises F-beta of `y_true` (at `prevalence`, see `negative_weight`),
+    over evenly spaced candidates between the lowest and highest score (as `TunedThresholdClassifierCV`
+    searches)."""
     scores = np.asarray(scores, dtype=float)
+    weight = negative_weight(y_true, prevalence)
     grid = np.linspace(scores.min(), scores.max(), candidates)
-    return float(grid[int(np.argmax([fbeta_score_fast(y_true, scores >= t, beta) for t in grid]))])
+    return float(grid[int(np.argmax([fbeta_score_fast(y_true, scores >= t, beta, weight) for t in grid]))])
 
 
 def _folds(y: np.ndarray, cv: int, random_state: int | None) -> StratifiedKFold:
@@ -51,8 +71,9 @@ def _folds(y: np.ndarray, cv: int, random_state: int | None) -> StratifiedKFold:
 class MultiLabelHead(ClassifierMixin, BaseEstimator):
     """One logistic regression per label; each label's threshold maximises F-beta under CV.
 
-    `beta` < 1 weighs precision above recall: thresholds tuned on the training distribution are too
-    permissive on real text, where more paragraphs sit near the boundary (see training/README.md).
+    `beta` < 1 weighs precision above recall. `prevalence` (one share per label, None for the training
+    share) chooses each threshold for the share of positives expected in the text to be scored, e.g. a
+    label that is over-represented in training so the model has enough examples (see `negative_weight`).
     `fit(X, Y)` takes embeddings and a multi-hot matrix (rows x labels).
     """
 
@@ -61,6 +82,7 @@ class MultiLabelHead(ClassifierMixin, BaseEstimator):
         C: float = 1.0,
         cv: int = 5,
         beta: float = 1.0,
+        prevalence=None,
         class_weight: str | None = None,
         max_iter: int = 2000,
         random_state: int | None = 0,
@@ -68,6 +90,7 @@ class MultiLabelHead(ClassifierMixin, BaseEstimator):
         self.C = C
         self.cv = cv
         self.beta = beta
+        self.prevalence = prevalence
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.random_state = random_state
@@ -77,11 +100,15 @@ class MultiLabelHead(ClassifierMixin, BaseEstimator):
         Y = np.asarray(Y, dtype=int)
         if Y.ndim != 2:
             raise ValueError("Y must be a 2-D multi-hot matrix (rows x labels)")
+        prevalence = [None] * Y.shape[1] if self.prevalence is None else list(self.prevalence)
+        if len(prevalence) != Y.shape[1]:
+            raise ValueError(f"prevalence has {len(prevalence)} values for {Y.shape[1]} labels")
         self.estimators_ = []
-        for column in Y.T:
+        for column, share in zip(Y.T, prevalence, strict=True):
             tuned = TunedThresholdClassifierCV(
                 LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter),
-                scoring=make_scorer(fbeta_score_fast, beta=self.beta),
+                scoring=make_scorer(fbeta_score_fast, beta=self.beta,
+                                    negative_weight=negative_weight(column, share)),
                 cv=_folds(column, self.cv, self.random_state),
                 random_state=self.random_state,
             )

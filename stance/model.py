@@ -82,12 +82,14 @@ class StanceModel(BaseEstimator):
         random_state: int | None = 0,
         adapter: str | None = None,
         threshold_beta: float = 1.0,
+        label_prevalence: dict[str, dict[str, float]] | None = None,
     ) -> None:
         self.codebook = codebook
         self.encoder = encoder
         self.precision = precision
         self.adapter = adapter
         self.threshold_beta = threshold_beta
+        self.label_prevalence = label_prevalence
         self.C = C
         self.cv = cv
         self.random_state = random_state
@@ -138,7 +140,8 @@ class StanceModel(BaseEstimator):
         heads = {}
         for scheme in schemes:
             if scheme.multi_label:
-                head = MultiLabelHead(C=self.C, cv=self.cv, beta=self.threshold_beta, random_state=self.random_state)
+                head = MultiLabelHead(C=self.C, cv=self.cv, beta=self.threshold_beta,
+                                      prevalence=self._prevalence(scheme), random_state=self.random_state)
                 heads[scheme.name] = head.fit(embeddings, data.indicator(scheme.name))
             else:
                 head = SingleLabelHead(C=self.C, cv=self.cv, random_state=self.random_state)
@@ -153,6 +156,21 @@ class StanceModel(BaseEstimator):
         self.dimension_ = int(embeddings.shape[1])
         self.uses_targets_ = data.has_targets
         return self
+
+    def _prevalence(self, scheme: Scheme) -> list[float | None] | None:
+        """`label_prevalence` of a multi-label scheme, in label order (None where not given)."""
+        given = (self.label_prevalence or {}).get(scheme.name)
+        if not given:
+            return None
+        unknown = sorted(set(given) - set(scheme.label_names))
+        if unknown:
+            raise StanceError(f"label_prevalence names {unknown}, which scheme '{scheme.name}' lacks; "
+                              f"its labels: {list(scheme.label_names)}")
+        for label, share in given.items():
+            if not 0.0 < share < 1.0:
+                raise StanceError(f"label_prevalence of '{scheme.name}/{label}' is {share}; give a share "
+                                  "strictly between 0 and 1")
+        return [given.get(label) for label in scheme.label_names]
 
     def _as_data(self, X, y) -> LabeledData:
         if isinstance(X, LabeledData):

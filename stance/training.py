@@ -45,10 +45,13 @@ class TrainConfig:
     held_out: list[str] = field(default_factory=list)
     tuning: TuningConfig | None = None
     threshold_folds: int = 0
+    prevalence_from: str | None = None
+    label_prevalence: dict[str, dict[str, float]] | None = None
 
     def model(self, codebook) -> StanceModel:
         return StanceModel(codebook=codebook, encoder=self.encoder, precision=self.precision, C=self.C,
-                           cv=self.cv, random_state=self.random_state, threshold_beta=self.threshold_beta)
+                           cv=self.cv, random_state=self.random_state, threshold_beta=self.threshold_beta,
+                           label_prevalence=self.label_prevalence)
 
 
 @dataclass
@@ -145,7 +148,9 @@ def crossfit_thresholds(
             if name in scores:
                 scores[name][test_rows] = proba
     beta = model.threshold_beta
-    return {s.name: {label: best_threshold(np.asarray(data.indicator(s.name))[:, j], scores[s.name][:, j], beta)
+    prevalence = {s.name: model._prevalence(s) or [None] * len(s.label_names) for s in multi}
+    return {s.name: {label: best_threshold(np.asarray(data.indicator(s.name))[:, j], scores[s.name][:, j], beta,
+                                           prevalence=prevalence[s.name][j])
                      for j, label in enumerate(s.label_names)}
             for s in multi}
 

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,23 @@ def test_train_prints_and_saves_cross_validated_metrics(trained, small_data):
     assert "confusion_matrix" in metrics["stance"] and "confusion_matrix" not in metrics["frame"]
     assert manifest["data"]["rows"] == len(small_data)
     assert manifest["training"]["encoder"] == TINY_ENCODER
+
+
+def test_prevalence_from_a_file_chooses_thresholds_for_its_label_shares(trained, small_train, tmp_path):
+    from stance import load_model
+
+    out = tmp_path / "model"
+    assert main(["-q", "train", "--data", str(small_train), "--codebook", "data/codebook.json", "--out", str(out),
+                 "--encoder", TINY_ENCODER, "--folds", "1", "--cv", "3", "--no-cache",
+                 "--prevalence-from", "data/articles.jsonl"]) == 0
+    articles = [json.loads(line) for line in Path("data/articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    rare = sum("domestic_unrest_denial" in r["frame"] for r in articles) / len(articles)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["training"]["prevalence_from"] == "data/articles.jsonl"
+    assert manifest["training"]["label_prevalence"]["frame"]["domestic_unrest_denial"] == pytest.approx(rare)
+    # The label is about half as common in the articles as in training, so its cut-off cannot fall.
+    as_trained = load_model(trained).thresholds["frame"]["domestic_unrest_denial"]
+    assert load_model(out).thresholds["frame"]["domestic_unrest_denial"] >= as_trained
 
 
 def test_evaluate_prints_the_documented_json(trained, small_train, capsys):

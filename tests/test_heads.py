@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import fbeta_score
 
-from stance.heads import MultiLabelHead, SingleLabelHead, best_threshold, fbeta_score_fast
+from stance.heads import MultiLabelHead, SingleLabelHead, best_threshold, fbeta_score_fast, negative_weight
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +100,35 @@ def test_best_threshold_separates_separable_scores():
     y = np.array([0, 0, 0, 1, 1])
     chosen = best_threshold(y, np.array([0.1, 0.2, 0.3, 0.7, 0.9]))
     assert 0.3 < chosen <= 0.7
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=40),
+       st.integers(1, 4), st.sampled_from([0.5, 1.0, 2.0]))
+def test_negative_weight_counts_each_negative_that_many_times(pairs, weight, beta):
+    y_true, y_pred = map(np.array, zip(*pairs, strict=True))
+    repeat = np.where(y_true, 1, weight)
+    expected = fbeta_score(np.repeat(y_true, repeat), np.repeat(y_pred, repeat), beta=beta, zero_division=0)
+    assert fbeta_score_fast(y_true, y_pred, beta, negative_weight=weight) == pytest.approx(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 50), st.integers(1, 50), st.floats(0.01, 0.99))
+def test_weighted_negatives_give_the_asked_prevalence(positives, negatives, prevalence):
+    y = np.array([1] * positives + [0] * negatives)
+    weight = negative_weight(y, prevalence)
+    assert positives / (positives + weight * negatives) == pytest.approx(prevalence)
+    assert negative_weight(y, None) == 1.0
+
+
+def test_a_rarer_label_gets_a_higher_threshold(toy):
+    X, Y, _ = toy
+    as_trained = MultiLabelHead(C=10.0, cv=3).fit(X, Y)
+    rarer = MultiLabelHead(C=10.0, cv=3, prevalence=[None, Y[:, 1].mean() / 3, Y[:, 2].mean() / 3]).fit(X, Y)
+    assert rarer.thresholds_[0] == as_trained.thresholds_[0]
+    assert np.all(rarer.thresholds_[1:] >= as_trained.thresholds_[1:])
+    assert rarer.thresholds_[1:].sum() > as_trained.thresholds_[1:].sum()
+    with pytest.raises(ValueError, match="3 labels"):
+        MultiLabelHead(prevalence=[0.1]).fit(X, Y)
+    with pytest.raises(ValueError, match="strictly between"):
+        MultiLabelHead(prevalence=[0.1, 1.5, None]).fit(X, Y)

@@ -53,6 +53,17 @@ def test_clone_keeps_parameters_and_drops_fitted_state(tiny_model):
     assert copy.get_params()["C"] == tiny_model.C and not hasattr(copy, "heads_")
 
 
+@pytest.mark.parametrize(("prevalence", "message"), [
+    ({"frame": {"influence": 0.1}}, "lacks; its labels"),
+    ({"frame": {"influence_expansion": 0.0}}, "strictly between 0 and 1"),
+])
+def test_label_prevalence_is_checked_against_the_codebook(tiny_model, small_data, prevalence, message):
+    from stance.errors import StanceError
+
+    with pytest.raises(StanceError, match=message):
+        clone(tiny_model).set_params(label_prevalence=prevalence).fit(small_data)
+
+
 def test_score_article_summary(tiny_model):
     result = tiny_model.score_article(ARTICLE)
     assert [p.index for p in result.paragraphs] == [0, 1, 2]

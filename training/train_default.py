@@ -25,6 +25,8 @@ def argv_from_config(config: dict, out: str | None = None) -> list[str]:
             "--cv", str(config["cv"]), "--folds", str(config["folds"]), "--seed", str(config["seed"])]
     for path in config.get("held_out", []):
         argv += ["--held-out", path]
+    if config.get("prevalence_from"):
+        argv += ["--prevalence-from", config["prevalence_from"]]
     if config.get("tune"):
         argv += ["--tune", "--tune-epochs", str(config["tune_epochs"])]
         argv += ["--threshold-folds", str(config.get("threshold_folds", 0))]
