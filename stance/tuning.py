@@ -46,6 +46,9 @@ class TuningConfig:
     # dense) and in MPNet (q/k/v/o); a name the encoder lacks is skipped.
     targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "q", "k", "v", "o", "dense"])
     seed: int = 0
+    # bf16 autocast where the CPU runs bf16 natively ("auto"); on an AVX2-only CPU a bf16 step measured 25x
+    # slower than fp32 (training/README.md).
+    precision: str = "auto"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,8 +71,9 @@ def tune_adapter(
         raise StanceError("the tuned training mode needs peft. Fix: pip install 'stance[tune]'") from None
     from sentence_transformers import SentenceTransformer
 
-    from stance.encoder import PACKAGED_NAMES, packaged_model_path
+    from stance.encoder import PACKAGED_NAMES, packaged_model_path, resolve_precision
 
+    bf16 = resolve_precision(config.precision) == "bf16"
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     location = packaged_model_path() if encoder in PACKAGED_NAMES else encoder
@@ -107,7 +111,7 @@ def tune_adapter(
         for start in range(0, len(texts), config.batch_size):
             rows = order[start : start + config.batch_size]
             features = model.preprocess([texts[i] for i in rows])
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 embedding = model(features)["sentence_embedding"]
             logits_in = embedding.float() * config.logit_scale
             loss = 0.0

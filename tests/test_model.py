@@ -264,3 +264,13 @@ def test_tuned_mode_with_cross_fitted_thresholds(tmp_path, small_train, codebook
     assert np.allclose(refit.predict_proba_embeddings(tuned.embed(texts))["frame"],
                        tuned.predict_proba_embeddings(tuned.embed(texts))["frame"])
     assert refit.thresholds["frame"] != tuned.thresholds["frame"]
+
+
+def test_tuning_refuses_an_unknown_precision_before_loading_anything(tmp_path, small_data):
+    from stance.encoder import EncoderError
+    from stance.tuning import TuningConfig, tune_adapter
+
+    with pytest.raises(EncoderError, match="unknown precision 'fp64'"):
+        tune_adapter("all-MiniLM-L6-v2", small_data, small_data.texts, TuningConfig(precision="fp64"),
+                     tmp_path / "adapter.safetensors")
+    assert not (tmp_path / "adapter.safetensors").exists()
