@@ -7,8 +7,8 @@ two by id and reports, per frame label (present/absent) and for stance, Cohen's 
 agreement. Agreement is measured on the first pass as it was before adjudication: rows changed in
 adjudication (data/annotation/adjudication.jsonl) are compared with their labels before the change.
 Disagreements are listed with --disagreements. The boundary batch (ids b1-, b2-: on-topic substance
-next to the `influence_expansion` idea) was labeled twice in full, so it is reported apart from the
-random draw over the rest of the training corpus.
+next to the `influence_expansion` idea) and the second article batch (ids c1- to c8-) were labeled twice
+in full, so they are reported apart from the random draw over the rest of the training corpus.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from sklearn.metrics import cohen_kappa_score
 DATA = Path(__file__).resolve().parent.parent / "data"
 FRAMES = ["security_balancing", "influence_expansion", "domestic_unrest_denial"]
 BOUNDARY = ("b1-", "b2-")
+ARTICLES_2 = tuple(f"c{k}-" for k in range(1, 9))
 GROUPS = {  # name: (split file, which of its ids)
-    "train": ("train", lambda i: not i.startswith(BOUNDARY)),
+    "train": ("train", lambda i: not i.startswith(BOUNDARY + ARTICLES_2)),
     "train, boundary batch": ("train", lambda i: i.startswith(BOUNDARY)),
+    "train, article batch 2": ("train", lambda i: i.startswith(ARTICLES_2)),
     "test": ("test", lambda i: True),
 }
 
