@@ -220,7 +220,7 @@ def newsmtsc(mode: str, epochs: int, encoder: str = DEFAULT_ENCODER) -> list[dic
         model = fit(StanceModel(codebook=codebook, encoder=encoder), data, mode, Path(tmp), epochs)
         seconds = time.perf_counter() - started
         rows = []
-        for split in ("test_rw", "test_mt"):
+        for split in ("dev_rw", "dev_mt", "test_rw", "test_mt"):  # dev splits are for choices (e.g. --epochs)
             test = newsmtsc_data(codebook, split)
             predicted = model.predict_labels(test.texts, targets=test.targets)
             report = evaluate_labels(test, predicted, codebook.schemes)["schemes"]["sentiment"]
