@@ -141,7 +141,7 @@ class StanceModel(BaseEstimator):
         for scheme in schemes:
             if scheme.multi_label:
                 head = MultiLabelHead(C=self.C, cv=self.cv, beta=self.threshold_beta,
-                                      prevalence=self._prevalence(scheme), random_state=self.random_state)
+                                      prevalence=self.prevalence(scheme), random_state=self.random_state)
                 heads[scheme.name] = head.fit(embeddings, data.indicator(scheme.name))
             else:
                 head = SingleLabelHead(C=self.C, cv=self.cv, random_state=self.random_state)
@@ -157,11 +157,9 @@ class StanceModel(BaseEstimator):
         self.uses_targets_ = data.has_targets
         return self
 
-    def _prevalence(self, scheme: Scheme) -> list[float | None] | None:
-        """`label_prevalence` of a multi-label scheme, in label order (None where not given)."""
-        given = (self.label_prevalence or {}).get(scheme.name)
-        if not given:
-            return None
+    def prevalence(self, scheme: Scheme) -> list[float | None]:
+        """`label_prevalence` of a multi-label scheme, in label order (None where not given: the training share)."""
+        given = (self.label_prevalence or {}).get(scheme.name) or {}
         unknown = sorted(set(given) - set(scheme.label_names))
         if unknown:
             raise StanceError(f"label_prevalence names {unknown}, which scheme '{scheme.name}' lacks; "

@@ -148,9 +148,8 @@ def crossfit_thresholds(
             if name in scores:
                 scores[name][test_rows] = proba
     beta = model.threshold_beta
-    prevalence = {s.name: model._prevalence(s) or [None] * len(s.label_names) for s in multi}
     return {s.name: {label: best_threshold(np.asarray(data.indicator(s.name))[:, j], scores[s.name][:, j], beta,
-                                           prevalence=prevalence[s.name][j])
+                                           prevalence=model.prevalence(s)[j])
                      for j, label in enumerate(s.label_names)}
             for s in multi}
 

@@ -46,8 +46,8 @@ class TuningConfig:
     # dense) and in MPNet (q/k/v/o); a name the encoder lacks is skipped.
     targets: list[str] = field(default_factory=lambda: ["query", "key", "value", "q", "k", "v", "o", "dense"])
     seed: int = 0
-    # bf16 autocast where the CPU runs bf16 natively ("auto"); on an AVX2-only CPU a bf16 step measured 25x
-    # slower than fp32 (training/README.md).
+    # bf16 autocast where the CPU runs bf16 natively ("auto"); on an AVX2-only CPU a bf16 step measured about
+    # 12x slower than fp32 (training/README.md).
     precision: str = "auto"
 
     def to_dict(self) -> dict:
