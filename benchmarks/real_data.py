@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -101,7 +102,7 @@ def gvfc(mode: str, epochs: int, encoder: str = DEFAULT_ENCODER) -> list[dict]:
     data, folds = gvfc_data(codebook, gvfc_records())
     predicted: dict[str, list] = {"frames": [None] * len(data), "primary_frame": [None] * len(data)}
     started = time.perf_counter()
-    for fold in range(5):
+    for fold in tqdm(range(5), desc=f"gvfc {setting(mode, encoder)}", unit="fold", file=sys.stderr):
         train_rows = np.flatnonzero(folds != fold)
         test_rows = np.flatnonzero(folds == fold)
         with tempfile.TemporaryDirectory() as tmp:
