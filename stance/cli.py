@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from stance.errors import StanceError
+from stance.tuning import TuningConfig
 
 log = logging.getLogger("stance")
 
@@ -65,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-cache", action="store_true", help="do not use the on-disk embedding cache")
     train.add_argument("--tune", action="store_true",
                        help="first adapt the encoder with a LoRA adapter (minutes; stronger; needs peft)")
-    train.add_argument("--tune-epochs", type=int, default=4, help="epochs of encoder tuning with --tune")
+    train.add_argument("--tune-epochs", type=int, default=TuningConfig.epochs,
+                       help=f"epochs of encoder tuning with --tune (default {TuningConfig.epochs})")
     train.add_argument("--threshold-folds", type=int, default=0, metavar="K",
                        help="with --tune: choose thresholds on scores of K adapters each tuned without the rows "
                             "it scores (K extra tunings; for small data an adapter can memorise)")
@@ -145,7 +147,6 @@ def cmd_train(args) -> int:
     from stance.metrics import format_table
     from stance.persistence import DEFAULT_MODEL_DIR, read_manifest
     from stance.training import TrainConfig, config_dict, data_summary, train
-    from stance.tuning import TuningConfig
 
     codebook = (Codebook.load(args.codebook) if args.codebook
                 else Codebook.from_dict(read_manifest(DEFAULT_MODEL_DIR).codebook))
